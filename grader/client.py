@@ -1,0 +1,199 @@
+"""The harness's handle on the submission: calls and probes sent to a worker.
+
+Tests see a `Student` object: `student.mse_grad(X, w, y)` sends a call to the
+worker and returns plain data; `student.probe(fn, ...)` runs a trusted probe
+function (sent as source) next to the submission and returns its data. Every
+failure on the worker's side (an exception, an exit, a crash, a timeout,
+unreadable data) becomes a `SubmissionError` whose message is written for the
+student; a worker that died or hung is killed and a fresh one is started for
+the next request.
+"""
+import inspect
+import os
+import selectors
+import signal
+import subprocess
+import tempfile
+import textwrap
+import time
+
+from . import codec
+
+STARTUP_SECONDS = 60.0
+
+
+class SubmissionError(Exception):
+    """The submission failed; the message says how, in the student's terms."""
+
+
+class Student:
+    def __init__(self, sandbox, module_source, module_name, *, unusable=None):
+        self._sandbox = sandbox
+        self._source = module_source
+        self.module_name = module_name
+        self._unusable = unusable          # a message: the submission cannot be run at all
+        self._process = None
+        self._log = tempfile.TemporaryFile()
+        self._log_seen = 0
+        self.deadline = None               # time.monotonic() value set per test
+        self.timeout = None                # the test's budget in seconds, for messages
+
+    # --- the test-facing API ---------------------------------------------------
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self.call(name, *args, **kwargs)
+
+    def call(self, fn, *args, **kwargs):
+        """fn(*args, **kwargs) in the worker; fn may be dotted ('Exp.apply')."""
+        return self._request({"op": "call", "fn": fn, "args": list(args), "kwargs": kwargs}, fn)
+
+    def call_and_inputs(self, fn, *args, **kwargs):
+        """Like call, also returning the arguments as they were after the call."""
+        reply = self._request({"op": "call", "fn": fn, "args": list(args), "kwargs": kwargs,
+                               "return_args": True}, fn, whole=True)
+        return reply["value"], reply["args"]
+
+    def many(self, fn, arg_lists):
+        """[fn(*args) for args in arg_lists] in one round trip."""
+        calls = [[list(args), {}] for args in arg_lists]
+        return self._request({"op": "many", "fn": fn, "calls": calls}, fn)
+
+    def probe(self, function, *args, **kwargs):
+        """Run the trusted, self-contained function(module, *args) in the worker."""
+        source = textwrap.dedent(inspect.getsource(function))
+        request = {"op": "probe", "source": source, "name": function.__name__,
+                   "args": list(args), "kwargs": kwargs}
+        label = (inspect.getdoc(function) or function.__name__).splitlines()[0]
+        return self._request(request, label, probe=True)
+
+    def output(self):
+        """What the submission printed since the last call of output()."""
+        self._log.seek(self._log_seen)
+        data = self._log.read(8192)
+        self._log_seen = self._log.seek(0, os.SEEK_END)
+        return data.decode("utf-8", errors="replace")
+
+    def close(self):
+        self._stop()
+        self._log.close()
+
+    # --- the machinery -------------------------------------------------------------
+    def _request(self, request, label, whole=False, probe=False):
+        if self._unusable:
+            raise SubmissionError(self._unusable)
+        self._ensure_started()
+        try:
+            self._process.stdin.write(_frame(request))
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise SubmissionError(self._died_message(label)) from None
+        reply = self._read_reply(self.deadline, label)
+        if not isinstance(reply, dict) or "ok" not in reply:
+            self._stop()
+            raise SubmissionError(f"{label}: the worker sent a malformed reply")
+        if not reply["ok"]:
+            if probe:
+                raise SubmissionError(f"while {label}: " + explain_error("your code", reply.get("error")))
+            raise SubmissionError(explain_error(label, reply.get("error")))
+        return reply if whole else reply.get("value")
+
+    def _ensure_started(self):
+        if self._process is not None and self._process.poll() is None:
+            return
+        self._process = self._sandbox.start(self._source, self.module_name, self._log)
+        try:
+            ready = self._read_reply(time.monotonic() + STARTUP_SECONDS, "importing your module",
+                                     startup=True)
+        except SubmissionError as exc:
+            self._unusable = str(exc)
+            raise
+        if not isinstance(ready, dict) or ready.get("ready") is not True:
+            error = ready.get("error") if isinstance(ready, dict) else None
+            self._unusable = "your module could not be imported: " + explain_error("import", error, bare=True)
+            self._stop()
+            raise SubmissionError(self._unusable)
+
+    def _read_reply(self, deadline, label, startup=False):
+        stream = self._process.stdout
+        try:
+            header = self._read(stream, codec.HEADER_SIZE, deadline, label, startup)
+            body = self._read(stream, codec.message_length(header), deadline, label, startup)
+            return codec.decode(body)
+        except codec.CodecError as exc:
+            self._stop()
+            raise SubmissionError(f"{label}: the grader could not read what your code returned ({exc})") from None
+
+    def _read(self, stream, size, deadline, label, startup):
+        chunks, left = [], size
+        with selectors.DefaultSelector() as selector:
+            selector.register(stream, selectors.EVENT_READ)
+            while left:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and (remaining <= 0 or not selector.select(remaining)):
+                    self._stop()
+                    raise SubmissionError(self._timeout_message(label, startup))
+                chunk = os.read(stream.fileno(), min(left, 1 << 20))
+                if not chunk:
+                    raise SubmissionError(self._died_message(label))
+                chunks.append(chunk)
+                left -= len(chunk)
+        return b"".join(chunks)
+
+    def _timeout_message(self, label, startup):
+        if startup:
+            return f"importing your module took longer than {STARTUP_SECONDS:.0f} s (does it run work at import time?)"
+        budget = f"{self.timeout:g} s" if self.timeout else "its time limit"
+        return f"timed out after {budget} in {label} (an infinite loop, or far too much work?)"
+
+    def _died_message(self, label):
+        try:
+            code = self._process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self._stop()
+            return f"your code closed the worker's connection to the grader during {label}"
+        self._stop()
+        if code < 0:
+            name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+            hint = {"SIGXCPU": " (CPU time limit exceeded)", "SIGSEGV": " (a segmentation fault)",
+                    "SIGKILL": " (killed: out of memory or a limit)", "SIGXFSZ": " (file size limit exceeded)"}
+            return f"the worker running your code crashed with {name}{hint.get(name, '')} during {label}"
+        return (f"the worker running your code exited with code {code} during {label} "
+                f"(did your code call os._exit(), exit() or quit()?)")
+
+    def _stop(self):
+        if self._process is not None:
+            self._sandbox.kill(self._process)
+            for stream in (self._process.stdin, self._process.stdout):
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+            self._process = None
+
+
+def _frame(request):
+    data = codec.encode(request)
+    return codec._HEADER.pack(len(data)) + data
+
+
+def explain_error(label, error, bare=False):
+    """A student-facing sentence for an error reported by the worker."""
+    if not isinstance(error, dict):
+        return f"{label} failed"
+    kind, message = str(error.get("type", "Exception")), str(error.get("message", ""))
+    where = f" (line {error['lineno']})" if isinstance(error.get("lineno"), int) else ""
+    if kind == "NotImplementedError":
+        text = "is not implemented yet (it still raises NotImplementedError)"
+    elif kind == "MissingName":
+        return message
+    elif kind == "SystemExit":
+        text = f"called sys.exit({message}) — a submission must not exit the interpreter"
+    elif kind == "ReturnValueError":
+        text = f"returned something the grader cannot read: {message}"
+    else:
+        text = f"raised {kind}: {message}{where}"
+    trace = str(error.get("traceback") or "").strip()
+    if bare:
+        return f"{kind}: {message}{where}" + (f"\n{trace}" if trace else "")
+    return f"{label} {text}" + (f"\n{trace}" if trace and kind not in ("NotImplementedError",) else "")

@@ -1,0 +1,72 @@
+"""Where a course's assignments, reference solutions and suites live.
+
+A course root holds `assignments/ID/` (handout, stub `ID.py`, public tests
+`test_public.py`, settings `assignment.toml`) and, on instructors' machines
+only, `reference/ID/` (solution `ID.py`, hidden tests `test_hidden.py`). The
+root is the folder above this package unless GRADER_COURSE_ROOT says otherwise.
+"""
+import dataclasses
+import os
+import tomllib
+from pathlib import Path
+
+from .sandbox import Limits
+
+ROOT = Path(os.environ.get("GRADER_COURSE_ROOT") or Path(__file__).resolve().parent.parent)
+ORDER = ("polyfit", "backprop", "functions", "modules", "training", "conv")
+
+
+class UnknownAssignment(KeyError):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class Assignment:
+    id: str
+    title: str
+    folder: Path
+    reference_folder: Path
+    test_timeout: float
+    limits: Limits
+
+    @property
+    def stub(self):
+        return self.folder / f"{self.id}.py"
+
+    @property
+    def public_suite(self):
+        return self.folder / "test_public.py"
+
+    @property
+    def reference(self):
+        path = self.reference_folder / f"{self.id}.py"
+        return path if path.is_file() else None
+
+    @property
+    def hidden_suite(self):
+        path = self.reference_folder / "test_hidden.py"
+        return path if path.is_file() else None
+
+    def suites(self, hidden=True):
+        return [self.public_suite] + ([self.hidden_suite] if hidden and self.hidden_suite else [])
+
+
+def load(assignment_id, root=None):
+    root = Path(root or ROOT)
+    folder = root / "assignments" / assignment_id
+    settings_file = folder / "assignment.toml"
+    if not settings_file.is_file() or "/" in assignment_id or assignment_id.startswith("."):
+        raise UnknownAssignment(assignment_id)
+    settings = tomllib.loads(settings_file.read_text())
+    limits = Limits(memory_bytes=int(settings.get("memory_mb", 3072)) * 2**20,
+                    cpu_seconds=int(settings.get("cpu_seconds", 120)))
+    return Assignment(id=assignment_id, title=settings.get("title", assignment_id), folder=folder,
+                      reference_folder=root / "reference" / assignment_id,
+                      test_timeout=float(settings.get("test_timeout", 10)), limits=limits)
+
+
+def all_assignments(root=None):
+    root = Path(root or ROOT)
+    found = sorted(p.parent.name for p in (root / "assignments").glob("*/assignment.toml"))
+    ordered = [a for a in ORDER if a in found] + [a for a in found if a not in ORDER]
+    return [load(a, root) for a in ordered]

@@ -1,0 +1,239 @@
+"""Sandbox backends: how a worker process is started and confined.
+
+A backend turns "run the worker on this module" into a started process whose
+stdin/stdout carry codec frames. `none` is a plain subprocess with rlimits,
+for a student's own laptop. `bwrap` is bubblewrap: fresh namespaces (no
+network, its own PID space), read-only system and Python, only the worker and
+the submission's module visible, a small tmpfs, a non-root uid per grading
+slot, rlimits, and the whole tree killed with the outer process. `docker`
+lives in docker_sandbox.py.
+"""
+import dataclasses
+import fcntl
+import functools
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+WORKER_FILES = ("worker.py", "codec.py")
+PACKAGE_DIR = Path(__file__).resolve().parent
+SLOT_DIR = Path(os.environ.get("GRADER_SLOT_DIR", "/tmp/grader-slots"))
+SLOT_UID_BASE = 61000
+SLOT_COUNT = 256
+
+
+class SandboxUnavailable(RuntimeError):
+    """The requested backend cannot run on this machine (the message says why)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    memory_bytes: int = 3 * 2**30   # address space; torch needs >= 1 GiB
+    cpu_seconds: int = 120          # per worker lifetime
+    processes: int = 64             # threads count too
+    file_bytes: int = 16 * 2**20    # largest file, including the output log
+    tmpfs_bytes: int = 64 * 2**20
+    open_files: int = 256
+
+    def apply(self, with_nproc):
+        """Set these as rlimits of the calling process (runs in the child)."""
+        pairs = [(resource.RLIMIT_AS, self.memory_bytes), (resource.RLIMIT_CPU, self.cpu_seconds),
+                 (resource.RLIMIT_FSIZE, self.file_bytes), (resource.RLIMIT_CORE, 0),
+                 (resource.RLIMIT_NOFILE, self.open_files)]
+        if with_nproc:
+            pairs.append((resource.RLIMIT_NPROC, self.processes))
+        for kind, value in pairs:
+            resource.setrlimit(kind, (value, value))
+
+
+class Sandbox:
+    """Starts workers. Subclasses say how; `start` returns a running Popen."""
+    name = "abstract"
+
+    def __init__(self, limits=Limits()):
+        self.limits = limits
+
+    def start(self, module_source, module_name, log_file):
+        raise NotImplementedError
+
+    def close(self):
+        """Release what the backend holds (a slot, a temp dir)."""
+
+    @staticmethod
+    def kill(process):
+        """Kill the worker and everything it started, then reap it."""
+        if process.poll() is None:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        process.wait()
+
+
+class NoSandbox(Sandbox):
+    """A plain subprocess: rlimits and a private working folder, nothing else."""
+    name = "none"
+
+    def __init__(self, limits=Limits()):
+        super().__init__(limits)
+        self._dir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
+        for name in WORKER_FILES:
+            shutil.copy(PACKAGE_DIR / name, self._dir / name)
+
+    def start(self, module_source, module_name, log_file):
+        run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self._dir))
+        module = run_dir / f"{module_name}.py"
+        module.write_bytes(module_source)
+        return subprocess.Popen(
+            [sys.executable, "-I", "-B", str(self._dir / "worker.py"), str(module), module_name],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, cwd=run_dir,
+            env=worker_env(HOME=str(run_dir), PATH=os.environ.get("PATH", "/usr/bin:/bin")),
+            start_new_session=True, preexec_fn=lambda: self.limits.apply(with_nproc=False))
+
+    def close(self):
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+class BwrapSandbox(Sandbox):
+    """bubblewrap, as measured in shared/research/sandbox-probe.md."""
+    name = "bwrap"
+
+    def __init__(self, limits=Limits()):
+        super().__init__(limits)
+        self._slot = None
+        if os.geteuid() == 0:
+            self._slot = SlotLock.acquire()
+
+    @property
+    def uid(self):
+        return SLOT_UID_BASE + self._slot.number if self._slot else None
+
+    def command(self, fds, program):
+        """The bwrap argv running `python program...`; fds maps a path inside to a readable fd."""
+        venv, base = Path(sys.prefix), Path(sys.base_prefix)
+        python = "/venv/bin/python" if venv != base else str(Path(sys.executable))
+        argv = ["bwrap", "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
+                "--disable-userns", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+                "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
+                "--symlink", "usr/sbin", "/sbin", "--symlink", "usr/lib", "/lib",
+                "--symlink", "usr/lib64", "/lib64"]
+        if venv != base:
+            argv += ["--ro-bind", str(venv), "/venv"]
+        if not str(base).startswith("/usr"):
+            argv += ["--ro-bind", str(base), str(base)]
+        argv += ["--proc", "/proc", "--dev", "/dev",
+                 "--size", str(self.limits.tmpfs_bytes), "--tmpfs", "/tmp",
+                 "--dir", "/opt/grader", "--dir", "/submission"]
+        for inside, fd in fds.items():
+            argv += ["--perms", "0444", "--ro-bind-data", str(fd), inside]
+        argv += ["--chdir", "/tmp", "--hostname", "sandbox", "--clearenv"]
+        for key, value in worker_env(HOME="/tmp", PATH="/venv/bin:/usr/bin:/bin").items():
+            argv += ["--setenv", key, value]
+        return argv + [python, "-I", "-B", *program]
+
+    def start(self, module_source, module_name, log_file):
+        contents = {f"/opt/grader/{name}": (PACKAGE_DIR / name).read_bytes() for name in WORKER_FILES}
+        contents[f"/submission/{module_name}.py"] = module_source
+        fds = {inside: _memfd(data) for inside, data in contents.items()}
+        uid = self.uid
+        try:
+            return subprocess.Popen(
+                self.command(fds, ["/opt/grader/worker.py", f"/submission/{module_name}.py", module_name]), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=log_file, cwd="/", pass_fds=tuple(fds.values()), start_new_session=True,
+                user=uid, group=uid, extra_groups=[] if uid is not None else None,
+                preexec_fn=lambda: self.limits.apply(with_nproc=True))
+        finally:
+            for fd in fds.values():
+                os.close(fd)
+
+    def close(self):
+        if self._slot:
+            self._slot.release()
+            self._slot = None
+
+
+def _memfd(data):
+    fd = os.memfd_create("grader-file", 0)
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def worker_env(**extra):
+    env = {"LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "OPENBLAS_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine quirks, see env docs
+        if key in os.environ:
+            env[key] = os.environ[key]
+    env.update(extra)
+    return env
+
+
+class SlotLock:
+    """A grading slot: an flock-held number giving each concurrent grade its own uid.
+
+    RLIMIT_NPROC counts processes per real uid, so two sandboxes sharing a uid
+    would share one process budget; one slot per grade keeps a fork bomb in
+    one grade from starving another.
+    """
+
+    def __init__(self, number, handle):
+        self.number, self._handle = number, handle
+
+    @classmethod
+    def acquire(cls):
+        SLOT_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for number in range(SLOT_COUNT):
+            handle = open(SLOT_DIR / f"{number}.lock", "w")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.close()
+                continue
+            return cls(number, handle)
+        raise SandboxUnavailable(f"all {SLOT_COUNT} grading slots are busy")
+
+    def release(self):
+        self._handle.close()
+
+
+@functools.cache
+def bwrap_problem():
+    """None when bubblewrap can start a Python worker here, else why not."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap is not installed (apt-get install bubblewrap)"
+    sandbox = BwrapSandbox()
+    try:
+        argv = sandbox.command({}, ["-c", "import numpy"])
+        proc = subprocess.run(argv, capture_output=True, timeout=30, user=sandbox.uid,
+                              group=sandbox.uid, extra_groups=[] if sandbox.uid is not None else None)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap could not start: {exc}"
+    finally:
+        sandbox.close()
+    if proc.returncode != 0:
+        detail = proc.stderr.decode(errors="replace").strip().splitlines()
+        return "bubblewrap could not start a Python worker: " + (detail[-1] if detail else f"exit {proc.returncode}")
+    return None
+
+
+def make_sandbox(kind, limits=Limits()):
+    """Build the backend `kind` (auto, none, bwrap, docker); raise SandboxUnavailable."""
+    if kind == "auto":
+        kind = "bwrap" if bwrap_problem() is None else "none"
+    if kind == "none":
+        return NoSandbox(limits)
+    if kind == "bwrap":
+        problem = bwrap_problem()
+        if problem:
+            raise SandboxUnavailable(problem)
+        return BwrapSandbox(limits)
+    if kind == "docker":
+        from .docker_sandbox import DockerSandbox
+        return DockerSandbox(limits)
+    raise SandboxUnavailable(f"unknown sandbox {kind!r} (choose auto, none, bwrap or docker)")

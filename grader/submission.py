@@ -1,0 +1,143 @@
+"""Turning what a student handed in into the source of one module.
+
+A submission for assignment ID is a file (ID.py, or any single .py/.ipynb
+given directly, since LMS exports rename files), a notebook, a folder holding
+ID.py or ID.ipynb (nested at most one level), or a zip of any of these. Only
+that one module is ever used: other files (conftest.py, numpy.py,
+sitecustomize.py), symlinks and zip members with absolute or `..` paths have
+no effect. Nothing is extracted to disk; zips are read in memory with size
+caps, so a zip bomb costs at most MAX_SOURCE_BYTES.
+"""
+import io
+import os
+import stat
+import zipfile
+from pathlib import Path, PurePosixPath
+
+MAX_SOURCE_BYTES = 2 * 2**20
+MAX_ZIP_MEMBERS = 10_000
+
+
+class InvalidSubmission(ValueError):
+    """The submission cannot be graded; the message tells the student why."""
+
+
+def load(path, assignment_id):
+    """Return (module source bytes, notes for the student's feedback)."""
+    path = Path(path)
+    try:
+        info = os.lstat(path)
+    except OSError:
+        raise InvalidSubmission(f"{path.name}: no such file or folder") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise InvalidSubmission(f"{path.name} is a symbolic link; submit the file itself")
+    if stat.S_ISDIR(info.st_mode):
+        return _from_folder(path, assignment_id)
+    if path.suffix.lower() == ".zip":
+        return _from_zip(path.read_bytes(), path.name, assignment_id)
+    if path.suffix.lower() in (".py", ".ipynb"):
+        if info.st_size > MAX_SOURCE_BYTES:
+            raise InvalidSubmission(f"{path.name} is larger than {MAX_SOURCE_BYTES // 2**20} MiB")
+        return _from_file(path.name, path.read_bytes(), assignment_id)
+    raise InvalidSubmission(f"{path.name}: expected {assignment_id}.py, {assignment_id}.ipynb, "
+                            "a folder or a .zip")
+
+
+def _from_file(name, data, assignment_id):
+    notes = []
+    if not name.lower().endswith(".ipynb") and Path(name).stem != assignment_id:
+        notes.append(f"graded {name} as {assignment_id}.py")
+    if name.lower().endswith(".ipynb"):
+        from .notebook import notebook_to_source
+        source, nb_notes = notebook_to_source(data, name)
+        return source, notes + nb_notes
+    if not data.strip():
+        raise InvalidSubmission(f"{name} is empty")
+    if b"\x00" in data:
+        raise InvalidSubmission(f"{name} is not a text file (it contains NUL bytes)")
+    return data, notes
+
+
+def _candidates(assignment_id):
+    return (f"{assignment_id}.py", f"{assignment_id}.ipynb")
+
+
+def _from_folder(folder, assignment_id):
+    found, seen = [], []
+    for depth_glob in ("*", "*/*", "*/*/*"):
+        for entry in sorted(folder.glob(depth_glob)):
+            if entry.name.startswith(("__MACOSX", ".")) or "__MACOSX" in entry.parts:
+                continue
+            seen.append(str(entry.relative_to(folder)))
+            if entry.name in _candidates(assignment_id) and entry.is_file() and not entry.is_symlink():
+                found.append(entry)
+        if found:
+            break
+    if not found:
+        raise InvalidSubmission(_not_found(assignment_id, seen))
+    chosen = _prefer_py(found)
+    if chosen.stat().st_size > MAX_SOURCE_BYTES:
+        raise InvalidSubmission(f"{chosen.name} is larger than {MAX_SOURCE_BYTES // 2**20} MiB")
+    source, notes = _from_file(chosen.name, chosen.read_bytes(), assignment_id)
+    return source, _ambiguity(found, chosen) + notes
+
+
+def _from_zip(data, name, assignment_id):
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InvalidSubmission(f"{name} is not a readable zip file ({exc})") from None
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise InvalidSubmission(f"{name} has too many entries ({len(members)})")
+    found, seen = [], []
+    for member in members:
+        parts = PurePosixPath(member.filename.replace("\\", "/")).parts
+        if member.is_dir() or not parts or "__MACOSX" in parts or parts[-1].startswith("."):
+            continue
+        seen.append(member.filename)
+        unsafe = member.filename.startswith("/") or ".." in parts or ":" in parts[0]
+        is_link = stat.S_ISLNK(member.external_attr >> 16)
+        if parts[-1] in _candidates(assignment_id) and len(parts) <= 3 and not unsafe and not is_link:
+            found.append(member)
+    if not found:
+        raise InvalidSubmission(_not_found(assignment_id, seen))
+    found.sort(key=lambda m: (len(PurePosixPath(m.filename).parts), not m.filename.endswith(".py")))
+    chosen = found[0]
+    if chosen.flag_bits & 0x1:
+        raise InvalidSubmission(f"{name} is password-protected; submit an unencrypted zip")
+    content = _read_capped(archive, chosen, name)
+    source, notes = _from_file(PurePosixPath(chosen.filename).name, content, assignment_id)
+    if len(found) > 1:
+        notes.insert(0, f"{name} holds several candidates; graded {chosen.filename}")
+    return source, notes
+
+
+def _read_capped(archive, member, name):
+    """Read one member, refusing more than MAX_SOURCE_BYTES whatever its header claims."""
+    if member.file_size > MAX_SOURCE_BYTES:
+        raise InvalidSubmission(f"{member.filename} in {name} is larger than "
+                                f"{MAX_SOURCE_BYTES // 2**20} MiB uncompressed")
+    try:
+        with archive.open(member) as handle:
+            data = handle.read(MAX_SOURCE_BYTES + 1)
+    except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError) as exc:
+        raise InvalidSubmission(f"{member.filename} in {name} cannot be read ({exc})") from None
+    if len(data) > MAX_SOURCE_BYTES:
+        raise InvalidSubmission(f"{member.filename} in {name} expands beyond "
+                                f"{MAX_SOURCE_BYTES // 2**20} MiB (a zip bomb?)")
+    return data
+
+
+def _prefer_py(found):
+    return sorted(found, key=lambda p: (len(p.parts), p.suffix != ".py"))[0]
+
+
+def _ambiguity(found, chosen):
+    return [f"several candidates found; graded {chosen.name}"] if len(found) > 1 else []
+
+
+def _not_found(assignment_id, seen):
+    listing = ", ".join(seen[:8]) + (" …" if len(seen) > 8 else "") if seen else "nothing"
+    return (f"no {assignment_id}.py or {assignment_id}.ipynb found in the submission "
+            f"(found: {listing})")
