@@ -1,0 +1,48 @@
+"""Shared fixtures for the engine's own tests."""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader import course
+from grader.grade import Options, grade
+from grader.sandbox import bwrap_problem
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "corpus"
+
+
+def default_sandbox():
+    """bwrap where it works (CI installs it); the plain subprocess elsewhere."""
+    return "bwrap" if bwrap_problem() is None else "none"
+
+
+needs_bwrap = pytest.mark.skipif(bwrap_problem() is not None,
+                                 reason=f"bubblewrap unavailable: {bwrap_problem()}")
+
+
+@pytest.fixture
+def grade_submission(tmp_path):
+    """grade_submission(assignment_id, path, **options) -> results document."""
+    def run(assignment_id, path, sandbox=None, **options):
+        out = tmp_path / f"out-{assignment_id}-{Path(path).stem}"
+        return grade(course.load(assignment_id), path, out,
+                     Options(sandbox=sandbox or default_sandbox(), **options))
+    return run
+
+
+def run_cli(*args, cwd=ROOT, timeout=600, **kwargs):
+    """Run `python -m grader ARGS` as a user would; returns CompletedProcess."""
+    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def failed(data):
+    return [t for t in data["tests"] if t["status"] == "failed"]
+
+
+def max_score(data):
+    return data["extra_data"]["max_score"]
