@@ -150,9 +150,20 @@ def perturbations(x, indices, h=H):
     return out
 
 
-def central_differences(values, h=H):
-    """From [f(x+h e_i), f(x-h e_i), ...] to the numerical partial derivatives."""
-    values = np.asarray(values, dtype=np.float64)
+def central_differences(values, h=H, name="the loss"):
+    """From [f(x+h e_i), f(x-h e_i), ...] to the numerical partial derivatives.
+
+    Each value must be a single real number: `name` says whose, for the message.
+    """
+    numbers = []
+    for value in values:
+        if isinstance(value, np.ndarray) and value.shape == ():
+            value = value.item()
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            fail(f"{name} should be a single number, got {_kind(value)}"
+                 + (f" of shape {_shape(value.shape)}" if isinstance(value, np.ndarray) else ""))
+        numbers.append(float(value))
+    values = np.asarray(numbers, dtype=np.float64)
     return (values[0::2] - values[1::2]) / (2 * h)
 
 

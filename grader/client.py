@@ -182,7 +182,8 @@ def explain_error(label, error, bare=False):
     if not isinstance(error, dict):
         return f"{label} failed"
     kind, message = str(error.get("type", "Exception")), str(error.get("message", ""))
-    where = f" (line {error['lineno']})" if isinstance(error.get("lineno"), int) else ""
+    lineno = error.get("lineno")
+    where = f" (line {lineno})" if isinstance(lineno, int) and f"line {lineno}" not in message else ""
     if kind == "NotImplementedError":
         text = "is not implemented yet (it still raises NotImplementedError)"
     elif kind == "MissingName":
