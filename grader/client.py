@@ -153,6 +153,8 @@ class Student:
             self._stop()
             return f"your code closed the worker's connection to the grader during {label}"
         self._stop()
+        if code > 128 and code - 128 in signal.Signals._value2member_map_:
+            code = 128 - code  # bwrap's init reports a signal death as 128 + N, like a shell
         if code < 0:
             name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
             hint = {"SIGXCPU": " (CPU time limit exceeded)", "SIGSEGV": " (a segmentation fault)",

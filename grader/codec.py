@@ -199,7 +199,7 @@ def _array_from_fields(fields):
         raise CodecError("malformed array data") from None
     if len(raw) != count * dtype.itemsize:
         raise CodecError("array data does not match its shape")
-    return np.frombuffer(raw, dtype=dtype).astype(dtype.newbyteorder("="), copy=True).reshape(shape)
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="), copy=True)
 
 
 # --- framing --------------------------------------------------------------------

@@ -9,10 +9,14 @@ from .submission import InvalidSubmission
 def notebook_to_source(data, name):
     """Return (module source bytes, notes). Nothing in the notebook is executed here."""
     try:
-        notebook = nbformat.read(io.StringIO(data.decode("utf-8-sig")), as_version=4)
+        original = nbformat.read(io.StringIO(data.decode("utf-8-sig")), as_version=nbformat.NO_CONVERT)
+        version = original.get("nbformat")  # read first: convert() upgrades in place
+        notebook = nbformat.convert(original, 4)
     except Exception as exc:  # nbformat raises many kinds for broken JSON or schema
         raise InvalidSubmission(f"{name} is not a readable notebook ({type(exc).__name__}: "
                                 f"{str(exc)[:200]})") from None
+    notes = [f"{name} is in the old notebook format v{version}; it was converted to v4"] \
+        if version != 4 else []
     chunks, dropped = [], 0
     for cell in notebook.cells:
         if cell.get("cell_type") != "code":
@@ -30,7 +34,8 @@ def notebook_to_source(data, name):
             else:
                 kept.append(line)
         chunks.append("\n".join(kept))
-    notes = [f"removed {dropped} shell (!) or magic (%) lines from {name}; they were not run"] if dropped else []
+    if dropped:
+        notes.append(f"removed {dropped} shell (!) or magic (%) lines from {name}; they were not run")
     source = "\n\n".join(chunks).strip()
     if not source:
         raise InvalidSubmission(f"{name} has no code cells")

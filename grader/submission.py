@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 
 MAX_SOURCE_BYTES = 2 * 2**20
 MAX_ZIP_MEMBERS = 10_000
+MAX_ZIP_BYTES = 64 * 2**20
 
 
 class InvalidSubmission(ValueError):
@@ -25,22 +26,30 @@ class InvalidSubmission(ValueError):
 def load(path, assignment_id):
     """Return (module source bytes, notes for the student's feedback)."""
     path = Path(path)
+    name = printable(path.name)
     try:
         info = os.lstat(path)
     except OSError:
-        raise InvalidSubmission(f"{path.name}: no such file or folder") from None
+        raise InvalidSubmission(f"{name}: no such file or folder") from None
     if stat.S_ISLNK(info.st_mode):
-        raise InvalidSubmission(f"{path.name} is a symbolic link; submit the file itself")
+        raise InvalidSubmission(f"{name} is a symbolic link; submit the file itself")
     if stat.S_ISDIR(info.st_mode):
         return _from_folder(path, assignment_id)
     if path.suffix.lower() == ".zip":
-        return _from_zip(path.read_bytes(), path.name, assignment_id)
+        if info.st_size > MAX_ZIP_BYTES:
+            raise InvalidSubmission(f"{name} is larger than {MAX_ZIP_BYTES // 2**20} MiB")
+        return _from_zip(path.read_bytes(), name, assignment_id)
     if path.suffix.lower() in (".py", ".ipynb"):
         if info.st_size > MAX_SOURCE_BYTES:
-            raise InvalidSubmission(f"{path.name} is larger than {MAX_SOURCE_BYTES // 2**20} MiB")
-        return _from_file(path.name, path.read_bytes(), assignment_id)
-    raise InvalidSubmission(f"{path.name}: expected {assignment_id}.py, {assignment_id}.ipynb, "
+            raise InvalidSubmission(f"{name} is larger than {MAX_SOURCE_BYTES // 2**20} MiB")
+        return _from_file(name, path.read_bytes(), assignment_id)
+    raise InvalidSubmission(f"{name}: expected {assignment_id}.py, {assignment_id}.ipynb, "
                             "a folder or a .zip")
+
+
+def printable(name):
+    """A file name as text whatever bytes it was made of (undecodable bytes become U+FFFD)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _from_file(name, data, assignment_id):
@@ -68,7 +77,7 @@ def _from_folder(folder, assignment_id):
         for entry in sorted(folder.glob(depth_glob)):
             if entry.name.startswith(("__MACOSX", ".")) or "__MACOSX" in entry.parts:
                 continue
-            seen.append(str(entry.relative_to(folder)))
+            seen.append(printable(str(entry.relative_to(folder))))
             if entry.name in _candidates(assignment_id) and entry.is_file() and not entry.is_symlink():
                 found.append(entry)
         if found:

@@ -1,0 +1,94 @@
+"""What the sandbox costs: grade the reference of each assignment three ways.
+
+1. `grade()` with the bwrap sandbox (what instructors run);
+2. `grade()` with no sandbox (a plain worker subprocess);
+3. baseline: the same suites in ONE plain pytest process, the reference
+   imported directly and called in-process (no worker, no codec, no harness
+   subprocess) — what a naive, unsafe grader would do.
+
+Prints wall times and the ratios against the baseline, from one run.
+Usage: python bench/sandbox_overhead.py [ASSIGNMENT ...]
+"""
+import contextlib
+import importlib.util
+import io
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from grader import course, plugin
+from grader.grade import Options, grade
+
+
+class InProcessStudent:
+    """The `student` fixture of a naive grader: the module imported right here."""
+
+    def __init__(self, path, name):
+        spec = importlib.util.spec_from_file_location(name, path)
+        self.module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(self.module)
+        self.deadline = self.timeout = None
+
+    def call(self, fn, *args, **kwargs):
+        target = self.module
+        for part in fn.split("."):
+            target = getattr(target, part)
+        return target(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: self.call(name, *args, **kwargs)
+
+    def call_and_inputs(self, fn, *args, **kwargs):
+        return self.call(fn, *args, **kwargs), list(args)
+
+    def many(self, fn, arg_lists):
+        return [self.call(fn, *args) for args in arg_lists]
+
+    def probe(self, function, *args, **kwargs):
+        return function(self.module, *args, **kwargs)
+
+    def output(self):
+        return ""
+
+
+def baseline(assignment, out):
+    config = {"module_name": assignment.id, "reference_file": str(assignment.reference),
+              "out_dir": str(out), "test_timeout": 60, "sandbox": "none", "limits": {},
+              "notes": []}
+    config_file = Path(out) / "config.json"
+    config_file.write_text(json.dumps(config))
+    started = time.perf_counter()
+    plugin.Student = lambda sandbox, source, name, unusable=None: InProcessStudent(assignment.reference, name)
+    with contextlib.redirect_stdout(io.StringIO()):
+        pytest.main([*map(str, assignment.suites()), "-c", str(Path(plugin.__file__).with_name("harness.ini")),
+                     "--rootdir", str(course.ROOT), "--import-mode=importlib", "-p", "grader.plugin",
+                     "--grader-config", str(config_file), "-p", "no:timeout"])
+    elapsed = time.perf_counter() - started
+    data = json.loads((Path(out) / "results.json").read_text())
+    return elapsed, data["score"]
+
+
+def timed_grade(assignment, sandbox, out):
+    started = time.perf_counter()
+    data = grade(assignment, assignment.reference, out, Options(sandbox=sandbox))
+    return time.perf_counter() - started, data["score"]
+
+
+def main(ids):
+    assignments = [course.load(i) for i in ids] if ids else course.all_assignments()
+    print(f"{'assignment':<11} {'baseline':>9} {'none':>9} {'bwrap':>9} {'none/base':>10} {'bwrap/base':>11}")
+    for assignment in assignments:
+        with tempfile.TemporaryDirectory() as tmp:
+            base, base_score = baseline(assignment, tmp)
+            plain, plain_score = timed_grade(assignment, "none", Path(tmp) / "none")
+            boxed, boxed_score = timed_grade(assignment, "bwrap", Path(tmp) / "bwrap")
+        assert base_score == plain_score == boxed_score, (base_score, plain_score, boxed_score)
+        print(f"{assignment.id:<11} {base:8.2f}s {plain:8.2f}s {boxed:8.2f}s {plain / base:9.2f}x {boxed / base:10.2f}x")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

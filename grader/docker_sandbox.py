@@ -1,0 +1,282 @@
+"""The docker backend: one locked-down container per worker, via the Docker API.
+
+Each worker is a fresh container from a worker image (see the Dockerfile's
+`worker` stage): no network, a read-only root, small tmpfs mounts, memory,
+pids, CPU and rlimit bounds, every capability dropped, no-new-privileges and
+the unprivileged uid 65534. It runs
+
+    timeout -s KILL BACKSTOP PYTHON -I -B -c BOOTSTRAP ...
+
+BOOTSTRAP reads worker.py, codec.py and the submission's module from stdin
+into tmpfs mounts at /opt/grader/ and /submission/ (the same layout as the
+bwrap backend) and execs the worker, which then speaks codec frames on the
+same stdin/stdout. Sending the files through stdin needs no shared folder
+with the engine and no `put_archive` (which refuses read-only roots), so a
+remote engine works too. `timeout` as the container's first process is a
+wall-clock backstop: no container outlives a grade even if the grader dies.
+
+Docker multiplexes stdout and stderr on one attach socket when there is no
+tty; a thread splits it: stdout into a real pipe (the client selects and
+os.reads on it), stderr into the log file, bounded.
+
+Configuration (the harness inherits the environment):
+    GRADER_DOCKER_URL      engine address (default: DOCKER_HOST or the local socket)
+    GRADER_DOCKER_IMAGE    worker image (default ml-autograder-worker:latest)
+    GRADER_DOCKER_PYTHON   interpreter inside the image (default /opt/venv/bin/python)
+    GRADER_DOCKER_VOLUMES  extra read-only mounts, "HOST:INSIDE,HOST:INSIDE"
+    GRADER_DOCKER_CPUS     CPUs per worker (default 1)
+    GRADER_DOCKER_GPUS     "all" or a comma list of device ids: pass GPUs to workers
+"""
+import os
+import socket
+import struct
+import subprocess
+import threading
+import time
+import uuid
+
+from .grade import GRADE_TIMEOUT
+from .sandbox import PACKAGE_DIR, Limits, Sandbox, SandboxUnavailable, worker_env
+
+DEFAULT_IMAGE = "ml-autograder-worker:latest"
+DEFAULT_PYTHON = "/opt/venv/bin/python"
+LABEL = "ml-autograder.worker"
+BACKSTOP_SECONDS = int(GRADE_TIMEOUT) + 60
+FILES_TMPFS = "size=8m,mode=1777,nosuid,nodev,noexec"  # podman rejects uid=
+
+# Runs inside the container: argv[1:4] are the paths for worker.py, codec.py
+# and the module; each arrives on stdin as an 8-byte big-endian length and the
+# bytes. Reads are exact, so the worker's first request stays in the pipe.
+BOOTSTRAP = """\
+import os, sys
+def take(n):
+    data = b""
+    while len(data) < n:
+        chunk = os.read(0, n - len(data))
+        if not chunk:
+            sys.exit(3)
+        data += chunk
+    return data
+worker, codec, module, name = sys.argv[1:5]
+for path in (worker, codec, module):
+    size = int.from_bytes(take(8), "big")
+    with open(path, "wb") as handle:
+        handle.write(take(size))
+    os.chmod(path, 0o444)
+os.execv(sys.executable, [sys.executable, "-I", "-B", worker, module, name])
+"""
+
+
+class DockerSandbox(Sandbox):
+    name = "docker"
+
+    def __init__(self, limits=Limits(), *, base_url=None, image=None, python=None,
+                 volumes=None, gpus=None, cpus=None):
+        super().__init__(limits)
+        try:
+            import docker
+        except ImportError:
+            raise SandboxUnavailable("the docker SDK is not installed (pip install docker)") from None
+        self._docker = docker
+        base_url = base_url or os.environ.get("GRADER_DOCKER_URL")
+        try:
+            self.client = docker.DockerClient(base_url=base_url) if base_url else docker.from_env()
+            self.client.ping()
+        except Exception as exc:  # the SDK raises several unrelated types here
+            raise SandboxUnavailable(f"no Docker engine at {base_url or 'the default address'}: {exc}") from None
+        self.image = image or os.environ.get("GRADER_DOCKER_IMAGE") or DEFAULT_IMAGE
+        self.python = python or os.environ.get("GRADER_DOCKER_PYTHON") or DEFAULT_PYTHON
+        self.volumes = volumes if volumes is not None else _parse_volumes(os.environ.get("GRADER_DOCKER_VOLUMES", ""))
+        self.gpus = gpus if gpus is not None else os.environ.get("GRADER_DOCKER_GPUS") or None
+        self.cpus = float(cpus or os.environ.get("GRADER_DOCKER_CPUS") or 1)
+        self._started = set()
+
+    def host_config(self):
+        """Every confinement setting of a worker container."""
+        limits, types = self.limits, self._docker.types
+        ulimits = [types.Ulimit(name=name, soft=value, hard=value) for name, value in (
+            ("nofile", limits.open_files),
+            # RLIMIT_NPROC counts every process of uid 65534 on the host, across
+            # containers; pids_limit below is the per-worker bound. Podman needs
+            # an explicit value (its default cannot be set without privileges).
+            ("nproc", 4096),
+            ("cpu", limits.cpu_seconds), ("fsize", limits.file_bytes), ("core", 0))]
+        device_requests = None
+        if self.gpus:
+            ids = None if self.gpus == "all" else self.gpus.split(",")
+            device_requests = [types.DeviceRequest(count=-1 if ids is None else None, device_ids=ids,
+                                                   capabilities=[["gpu"]])]
+        return self.client.api.create_host_config(
+            network_mode="none", read_only=True,
+            tmpfs={"/tmp": f"size={limits.tmpfs_bytes},mode=1777,nosuid,nodev",
+                   "/opt/grader": FILES_TMPFS, "/submission": FILES_TMPFS},
+            mem_limit=limits.memory_bytes, memswap_limit=limits.memory_bytes,
+            pids_limit=limits.processes, nano_cpus=int(self.cpus * 1e9),
+            cap_drop=["ALL"], security_opt=["no-new-privileges"], ulimits=ulimits,
+            binds={host: {"bind": inside, "mode": "ro"} for host, inside in self.volumes},
+            device_requests=device_requests)
+
+    def start(self, module_source, module_name, log_file):
+        api = self.client.api
+        paths = ["/opt/grader/worker.py", "/opt/grader/codec.py", f"/submission/{module_name}.py"]
+        command = ["timeout", "-s", "KILL", str(BACKSTOP_SECONDS), self.python, "-I", "-B",
+                   "-c", BOOTSTRAP, *paths, module_name]
+        env = worker_env(HOME="/tmp", PATH=f"{os.path.dirname(self.python)}:/usr/bin:/bin")
+        try:
+            container = api.create_container(
+                self.image, command=command, user="65534:65534", working_dir="/tmp",
+                hostname="sandbox", environment=env, stdin_open=True, tty=False,
+                labels={LABEL: "1"}, name=f"grader-worker-{uuid.uuid4().hex[:12]}",
+                host_config=self.host_config())["Id"]
+        except self._docker.errors.APIError as exc:
+            raise SandboxUnavailable(f"could not create a worker container from {self.image}: {exc}") from None
+        self._started.add(container)
+        try:
+            stream = api.attach_socket(container, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+            api.start(container)
+        except self._docker.errors.APIError as exc:
+            self._remove(container)
+            raise SandboxUnavailable(f"could not start a worker container: {exc}") from None
+        process = ContainerProcess(api, container, stream._sock, log_file, self.limits.file_bytes)
+        sources = [(PACKAGE_DIR / "worker.py").read_bytes(), (PACKAGE_DIR / "codec.py").read_bytes(),
+                   module_source]
+        process.stdin.write(b"".join(struct.pack(">Q", len(data)) + data for data in sources))
+        return process
+
+    def kill(self, process):
+        """Kill and remove the container; the attach stream then ends."""
+        self._remove(process.container)
+        process.finish(killed=True)
+
+    def close(self):
+        for container in list(self._started):
+            self._remove(container)
+        self.client.close()
+
+    def _remove(self, container):
+        try:
+            self.client.api.remove_container(container, force=True)
+        except self._docker.errors.NotFound:
+            pass
+        self._started.discard(container)
+
+
+class ContainerProcess:
+    """What the client needs of a Popen: stdin, stdout (a real pipe), poll, wait."""
+
+    def __init__(self, api, container, sock, log_file, log_limit):
+        self.api, self.container, self.returncode = api, container, None
+        self._sock = sock
+        sock.settimeout(None)  # the SDK's request timeout must not end an idle worker
+        self.stdin = _SocketWriter(sock)
+        read_end, self._pipe = os.pipe()
+        self.stdout = os.fdopen(read_end, "rb", buffering=0)
+        # O_APPEND on a fresh description: the client seeks in log_file meanwhile.
+        self._log = os.open(f"/proc/self/fd/{log_file.fileno()}", os.O_WRONLY | os.O_APPEND)
+        self._log_left = log_limit
+        self._pump = threading.Thread(target=self._demultiplex, daemon=True)
+        self._pump.start()
+
+    def _demultiplex(self):
+        """Split Docker's framed stream (8-byte headers: kind, 0, 0, 0, length)."""
+        try:
+            while True:
+                header = _recv_exact(self._sock, 8)
+                if header is None:
+                    return
+                kind, length = header[0], struct.unpack(">I", header[4:])[0]
+                body = _recv_exact(self._sock, length)
+                if body is None:
+                    return
+                if kind == 1:
+                    _write_all(self._pipe, body)
+                elif kind == 2 and self._log_left > 0:
+                    _write_all(self._log, body[:self._log_left])
+                    self._log_left -= min(len(body), self._log_left)
+        except OSError:  # the client closed its end, or the socket was shut
+            pass
+        finally:
+            os.close(self._pipe)
+            os.close(self._log)
+
+    def poll(self):
+        if self.returncode is None and not self._pump.is_alive():
+            self.returncode = self._exit_code()
+        return self.returncode
+
+    def wait(self, timeout=None):
+        self._pump.join(timeout)
+        if self._pump.is_alive():
+            raise subprocess.TimeoutExpired("docker worker", timeout)
+        return self.poll()
+
+    def finish(self, killed):
+        """After the container is gone: stop the pump and settle the exit code."""
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.stdout.close()  # unblocks a pump writing into a full pipe
+        self._pump.join(10)
+        self._sock.close()
+        if self.returncode is None and killed:
+            self.returncode = -9
+
+    def _exit_code(self, patience=10.0):
+        """The container's exit code, as Popen reports it (-N for signal N)."""
+        deadline = time.monotonic() + patience
+        while time.monotonic() < deadline:
+            try:
+                state = self.api.inspect_container(self.container)["State"]
+            except Exception:  # removed meanwhile: it was killed
+                return -9
+            if not state.get("Running"):
+                code = int(state.get("ExitCode", 0))
+                return 128 - code if 128 < code < 128 + 65 else code
+            time.sleep(0.02)
+        return -9
+
+
+class _SocketWriter:
+    """stdin of the container: write/flush/close over the attach socket."""
+
+    def __init__(self, sock):
+        self._sock = sock
+
+    def write(self, data):
+        self._sock.sendall(data)
+        return len(data)
+
+    def flush(self):
+        pass
+
+    def close(self):
+        try:
+            self._sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+
+def _recv_exact(sock, size):
+    chunks, left = [], size
+    while left:
+        chunk = sock.recv(min(left, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _parse_volumes(text):
+    pairs = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        host, _, inside = item.partition(":")
+        pairs.append((host, inside.split(":")[0] or host))
+    return pairs

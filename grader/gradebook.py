@@ -1,0 +1,194 @@
+"""A class's grades: gradebook.csv and report.html, rebuilt from DIR/<student>/results.json.
+
+Both are regenerated from every results file under the batch folder at the
+end of every run, so they always agree with what is on disk, whichever run
+graded which student.
+"""
+import base64
+import csv
+import dataclasses
+import io
+import json
+import statistics
+from collections import Counter
+from pathlib import Path
+
+STATUSES = ("ok", "timeout", "crash", "invalid submission")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclasses.dataclass
+class Row:
+    student: str
+    data: dict
+
+    @property
+    def total(self):
+        return self.data["score"]
+
+    @property
+    def max(self):
+        return self.data["extra_data"]["max_score"]
+
+    @property
+    def status(self):
+        return self.data["extra_data"].get("status", "ok")
+
+    @property
+    def tests(self):
+        """The real tests (the harness's 'stopped early' marker has no node id)."""
+        return [t for t in self.data["tests"] if t.get("extra_data", {}).get("nodeid")]
+
+    @property
+    def message(self):
+        """Why the status is not ok, in one line ('' when it is ok)."""
+        if self.status == "ok":
+            return ""
+        for test in self.data["tests"]:
+            if test["status"] == "failed" and test.get("output", "").strip():
+                return test["output"].strip().splitlines()[0][:300]
+        return self.status
+
+
+def load_rows(out_dir):
+    """Every student's results under out_dir, sorted by student."""
+    rows = []
+    for path in sorted(Path(out_dir).glob("*/results.json")):
+        if path.parent.name.startswith("."):
+            continue
+        try:
+            rows.append(Row(path.parent.name, json.loads(path.read_text())))
+        except (OSError, ValueError):
+            continue  # written atomically, so only a foreign file can be broken
+    return sorted(rows, key=lambda r: r.student.lower())
+
+
+def test_names(rows):
+    """Test names in grading order, from the students who ran the most tests."""
+    names = []
+    for row in sorted(rows, key=lambda r: -len(r.tests)):
+        for test in row.tests:
+            if test["name"] not in names:
+                names.append(test["name"])
+    return names
+
+
+def write_gradebook(out_dir, rows):
+    """gradebook.csv: student, total, max, status, message, then one score column per test."""
+    names = test_names(rows)
+    path = Path(out_dir) / "gradebook.csv"
+    tmp = path.with_name(".gradebook.csv.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "total", "max", "status", "message", *map(_cell, names)])
+        for row in rows:
+            scores = {t["name"]: f"{t['score']:g}" for t in row.tests}
+            writer.writerow([_cell(row.student), f"{row.total:g}", f"{row.max:g}", row.status,
+                             _cell(row.message), *(scores.get(n, "") for n in names)])
+    tmp.replace(path)
+    return path
+
+
+def _cell(text):
+    """Keep spreadsheets from running a student's message as a formula."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def write_report(out_dir, rows, assignment_id, elapsed=None):
+    """report.html: one self-contained page (charts embedded as PNG)."""
+    import jinja2
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("grader", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
+    page = environment.get_template("report.html.j2").render(**report_context(rows, assignment_id, elapsed))
+    path = Path(out_dir) / "report.html"
+    tmp = path.with_name(".report.html.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def report_context(rows, assignment_id, elapsed=None):
+    totals = [r.total for r in rows]
+    maximum = max((r.max for r in rows), default=0.0)
+    counts = Counter(r.status for r in rows)
+    tests = _test_stats(rows)
+    return {
+        "assignment": assignment_id,
+        "students": len(rows),
+        "maximum": maximum,
+        "mean": statistics.fmean(totals) if totals else 0.0,
+        "median": statistics.median(totals) if totals else 0.0,
+        "lowest": min(totals, default=0.0),
+        "highest": max(totals, default=0.0),
+        "full_marks": sum(1 for r in rows if r.max and r.total == r.max),
+        "statuses": [(s, counts.get(s, 0)) for s in STATUSES],
+        "elapsed": elapsed,
+        "histogram": _histogram_png(totals, maximum, assignment_id),
+        "pass_rates": _pass_rate_png(tests),
+        "hardest": [t for t in sorted(tests, key=lambda t: t["rate"]) if t["failed"]][:8],
+        "slowest": sorted(rows, key=lambda r: -r.data.get("execution_time", 0.0))[:8],
+        "invalid": [r for r in rows if r.status != "ok"],
+        "rows": rows,
+    }
+
+
+def _test_stats(rows):
+    stats = []
+    for name in test_names(rows):
+        results = [t for r in rows for t in r.tests if t["name"] == name]
+        failed = [t for t in results if t["status"] != "passed"]
+        messages = Counter(t["output"].strip().splitlines()[0][:240]
+                           for t in failed if t.get("output", "").strip())
+        stats.append({"name": name, "graded": len(results), "failed": len(failed),
+                      "rate": (len(results) - len(failed)) / len(results) if results else 0.0,
+                      "messages": messages.most_common(3)})
+    return stats
+
+
+def _png(figure):
+    import matplotlib.pyplot as plt
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
+    plt.close(figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _pyplot():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _histogram_png(totals, maximum, assignment_id):
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(7, 3.2))
+    upper = maximum or max(totals, default=1.0) or 1.0
+    axes.hist(totals, bins=min(20, max(5, int(upper))), range=(0, upper),
+              color="#3b73b9", edgecolor="white")
+    axes.set_xlabel(f"score (out of {upper:g})")
+    axes.set_ylabel("students")
+    axes.set_title(f"{assignment_id}: score distribution ({len(totals)} students)")
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    return _png(figure)
+
+
+def _pass_rate_png(tests):
+    plt = _pyplot()
+    height = max(2.0, 0.28 * len(tests) + 0.8)
+    figure, axes = plt.subplots(figsize=(7, height))
+    labels = [_short(t["name"]) for t in tests]
+    rates = [100 * t["rate"] for t in tests]
+    colors = ["#c0392b" if r < 50 else "#e6a23c" if r < 80 else "#2e8b57" for r in rates]
+    axes.barh(range(len(tests)), rates, color=colors)
+    axes.set_yticks(range(len(tests)), labels, fontsize=8)
+    axes.invert_yaxis()
+    axes.set_xlim(0, 100)
+    axes.set_xlabel("students passing (%)")
+    axes.set_title("pass rate per test")
+    return _png(figure)
+
+
+def _short(name, width=60):
+    return name if len(name) <= width else name[: width - 1] + "…"
