@@ -103,9 +103,8 @@ class DockerSandbox(Sandbox):
             ("cpu", limits.cpu_seconds), ("fsize", limits.file_bytes), ("core", 0))]
         device_requests = None
         if self.gpus:
-            ids = None if self.gpus == "all" else self.gpus.split(",")
-            device_requests = [types.DeviceRequest(count=-1 if ids is None else None, device_ids=ids,
-                                                   capabilities=[["gpu"]])]
+            which = {"count": -1} if self.gpus == "all" else {"device_ids": self.gpus.split(",")}
+            device_requests = [types.DeviceRequest(capabilities=[["gpu"]], **which)]
         return self.client.api.create_host_config(
             network_mode="none", read_only=True,
             tmpfs={"/tmp": f"size={limits.tmpfs_bytes},mode=1777,nosuid,nodev",

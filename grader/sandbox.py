@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 WORKER_FILES = ("worker.py", "codec.py")
@@ -105,9 +106,10 @@ class BwrapSandbox(Sandbox):
 
     def __init__(self, limits=Limits()):
         super().__init__(limits)
-        self._slot = None
+        self._slot = self._cgroups = None
         if os.geteuid() == 0:
             self._slot = SlotLock.acquire()
+            self._cgroups = Cgroups(f"grader-slot-{self._slot.number}", limits)
 
     @property
     def uid(self):
@@ -140,21 +142,111 @@ class BwrapSandbox(Sandbox):
         contents = {f"/opt/grader/{name}": (PACKAGE_DIR / name).read_bytes() for name in WORKER_FILES}
         contents[f"/submission/{module_name}.py"] = module_source
         fds = {inside: _memfd(data) for inside, data in contents.items()}
-        uid = self.uid
+        argv = self._as_slot_user(
+            self.command(fds, ["/opt/grader/worker.py", f"/submission/{module_name}.py", module_name]))
         try:
             return subprocess.Popen(
-                self.command(fds, ["/opt/grader/worker.py", f"/submission/{module_name}.py", module_name]), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=log_file, cwd="/", pass_fds=tuple(fds.values()), start_new_session=True,
-                user=uid, group=uid, extra_groups=[] if uid is not None else None,
-                preexec_fn=lambda: self.limits.apply(with_nproc=True))
+                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, cwd="/",
+                pass_fds=tuple(fds.values()), start_new_session=True, preexec_fn=self._confine)
         finally:
             for fd in fds.values():
                 os.close(fd)
 
+    def _as_slot_user(self, argv):
+        """Prefix argv so it runs as the slot's own uid (when we are root to begin with)."""
+        if self.uid is None:
+            return argv
+        return ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups", *argv]
+
+    def _confine(self):
+        """In the child, still as root: join the slot's cgroups, then set the rlimits."""
+        if self._cgroups:
+            self._cgroups.join()
+        self.limits.apply(with_nproc=True)
+
+    def kill(self, process):
+        super().kill(process)
+        if self._cgroups:
+            self._cgroups.kill_all()
+
     def close(self):
+        if self._cgroups:
+            self._cgroups.remove()
+            self._cgroups = None
         if self._slot:
             self._slot.release()
             self._slot = None
+
+
+class Cgroups:
+    """cgroup v1 memory and pids limits for one slot, where this machine lets us.
+
+    rlimits bound each process; a cgroup bounds the slot as a whole (tmpfs
+    pages and every thread included). On machines where the hierarchies are
+    not writable (no root, cgroup v2 without delegation) this does nothing and
+    the rlimits remain.
+    """
+    SETTINGS = {"memory": "memory.limit_in_bytes", "pids": "pids.max"}
+
+    def __init__(self, name, limits):
+        values = {"memory": limits.memory_bytes + limits.tmpfs_bytes, "pids": limits.processes}
+        self.paths = []
+        for controller, setting in self.SETTINGS.items():
+            base = _own_cgroup(controller)
+            if base is None:
+                continue
+            path = base / name
+            try:
+                path.mkdir(exist_ok=True)
+                (path / setting).write_text(str(values[controller]))
+            except OSError:
+                continue
+            self.paths.append(path)
+        self.kill_all()
+
+    def join(self):
+        for path in self.paths:
+            (path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def kill_all(self):
+        for path in self.paths:
+            for pid in _read_pids(path):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+    def remove(self):
+        self.kill_all()
+        for path in self.paths:
+            for _ in range(50):
+                try:
+                    path.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:  # busy until the killed processes are reaped
+                    time.sleep(0.02)
+
+
+def _own_cgroup(controller):
+    """/sys/fs/cgroup/<controller>/<this process's group>, if that is a v1 hierarchy."""
+    try:
+        for line in Path("/proc/self/cgroup").read_text().splitlines():
+            _, names, path = line.split(":", 2)
+            if controller in names.split(","):
+                folder = Path("/sys/fs/cgroup") / controller / path.lstrip("/")
+                return folder if folder.is_dir() and os.access(folder, os.W_OK) else None
+    except OSError:
+        pass
+    return None
+
+
+def _read_pids(path):
+    try:
+        return [int(p) for p in (path / "cgroup.procs").read_text().split()]
+    except OSError:
+        return []
 
 
 def _memfd(data):
@@ -209,9 +301,8 @@ def bwrap_problem():
         return "bubblewrap is not installed (apt-get install bubblewrap)"
     sandbox = BwrapSandbox()
     try:
-        argv = sandbox.command({}, ["-c", "import numpy"])
-        proc = subprocess.run(argv, capture_output=True, timeout=30, user=sandbox.uid,
-                              group=sandbox.uid, extra_groups=[] if sandbox.uid is not None else None)
+        argv = sandbox._as_slot_user(sandbox.command({}, ["-c", "import numpy"]))
+        proc = subprocess.run(argv, capture_output=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap could not start: {exc}"
     finally:

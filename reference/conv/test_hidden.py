@@ -239,7 +239,7 @@ def torch_functions_used(module):
     targets = [(F, "conv1d"), (F, "conv2d"), (F, "max_pool2d"), (F, "avg_pool2d"),
                (torch, "conv1d"), (torch, "conv2d"), (torch, "max_pool2d"), (torch, "avg_pool2d"),
                (torch.autograd, "grad"), (torch.Tensor, "backward"), (torch.Tensor, "unfold")]
-    saved = [(owner, attr, getattr(owner, attr)) for owner, attr in targets]
+    saved = [(owner, attr, getattr(owner, attr)) for owner, attr in targets if hasattr(owner, attr)]
     called = []
 
     def trap(label):

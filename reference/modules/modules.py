@@ -36,9 +36,10 @@ class LinearModule(nn.Module):
     def reset_parameters(self):
         """Draw W and b again, in place, from U(-1/sqrt(x_dim), 1/sqrt(x_dim)).
 
-        This is nn.Linear's default: the bound 1/sqrt(fan_in) keeps the
-        output's variance near the input's whatever x_dim is. Use torch's
-        random functions so that torch.manual_seed makes the draw repeatable.
+        This is nn.Linear's default. The bound shrinks like 1/sqrt(fan_in)
+        (fan_in = x_dim, the number of inputs each output adds up), so the
+        outputs' scale does not grow with x_dim. Use torch's random
+        functions so that torch.manual_seed makes the draw repeatable.
         """
         # BEGIN SOLUTION
         bound = 1.0 / math.sqrt(self.x_dim)
