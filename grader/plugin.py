@@ -71,7 +71,7 @@ def _cuda_available():
 def student():
     from .sandbox import make_sandbox, Limits
     config = _state["config"]
-    sandbox = make_sandbox(config["sandbox"], Limits(**config["limits"]))
+    sandbox = make_sandbox(config["sandbox"], Limits(**config["limits"]), gpu=bool(config.get("cuda")))
     source = Path(config["module_file"]).read_bytes() if config.get("module_file") else b""
     handle = Student(sandbox, source, config["module_name"], unusable=config.get("unusable"))
     _state["student"] = handle

@@ -41,11 +41,16 @@ class Limits:
     tmpfs_bytes: int = 64 * 2**20
     open_files: int = 256
 
-    def apply(self, with_nproc):
-        """Set these as rlimits of the calling process (runs in the child)."""
-        pairs = [(resource.RLIMIT_AS, self.memory_bytes), (resource.RLIMIT_CPU, self.cpu_seconds),
-                 (resource.RLIMIT_FSIZE, self.file_bytes), (resource.RLIMIT_CORE, 0),
-                 (resource.RLIMIT_NOFILE, self.open_files)]
+    def apply(self, with_nproc, address_space=True):
+        """Set these as rlimits of the calling process (runs in the child).
+
+        CUDA reserves huge virtual ranges, so a GPU worker gets no RLIMIT_AS;
+        its memory is bounded by the slot's cgroup instead.
+        """
+        pairs = [(resource.RLIMIT_CPU, self.cpu_seconds), (resource.RLIMIT_FSIZE, self.file_bytes),
+                 (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NOFILE, self.open_files)]
+        if address_space:
+            pairs.append((resource.RLIMIT_AS, self.memory_bytes))
         if with_nproc:
             pairs.append((resource.RLIMIT_NPROC, self.processes))
         for kind, value in pairs:
@@ -56,8 +61,9 @@ class Sandbox:
     """Starts workers. Subclasses say how; `start` returns a running Popen."""
     name = "abstract"
 
-    def __init__(self, limits=Limits()):
+    def __init__(self, limits=Limits(), gpu=False):
         self.limits = limits
+        self.gpu = gpu
 
     def start(self, module_source, module_name, log_file):
         raise NotImplementedError
@@ -80,8 +86,8 @@ class NoSandbox(Sandbox):
     """A plain subprocess: rlimits and a private working folder, nothing else."""
     name = "none"
 
-    def __init__(self, limits=Limits()):
-        super().__init__(limits)
+    def __init__(self, limits=Limits(), gpu=False):
+        super().__init__(limits, gpu)
         self._dir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
         for name in WORKER_FILES:
             shutil.copy(PACKAGE_DIR / name, self._dir / name)
@@ -94,7 +100,7 @@ class NoSandbox(Sandbox):
             [sys.executable, "-I", "-B", str(self._dir / "worker.py"), str(module), module_name],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, cwd=run_dir,
             env=worker_env(HOME=str(run_dir), PATH=os.environ.get("PATH", "/usr/bin:/bin")),
-            start_new_session=True, preexec_fn=lambda: self.limits.apply(with_nproc=False))
+            start_new_session=True, preexec_fn=lambda: self.limits.apply(with_nproc=False, address_space=not self.gpu))
 
     def close(self):
         shutil.rmtree(self._dir, ignore_errors=True)
@@ -104,8 +110,8 @@ class BwrapSandbox(Sandbox):
     """bubblewrap, as measured in shared/research/sandbox-probe.md."""
     name = "bwrap"
 
-    def __init__(self, limits=Limits()):
-        super().__init__(limits)
+    def __init__(self, limits=Limits(), gpu=False):
+        super().__init__(limits, gpu)
         self._slot = self._cgroups = None
         if os.geteuid() == 0:
             self._slot = SlotLock.acquire()
@@ -128,7 +134,7 @@ class BwrapSandbox(Sandbox):
             argv += ["--ro-bind", str(venv), "/venv"]
         if not str(base).startswith("/usr"):
             argv += ["--ro-bind", str(base), str(base)]
-        argv += ["--proc", "/proc", "--dev", "/dev",
+        argv += ["--proc", "/proc", "--dev", "/dev", *self._gpu_devices(),
                  "--size", str(self.limits.tmpfs_bytes), "--tmpfs", "/tmp",
                  "--dir", "/opt/grader", "--dir", "/submission"]
         for inside, fd in fds.items():
@@ -152,6 +158,13 @@ class BwrapSandbox(Sandbox):
             for fd in fds.values():
                 os.close(fd)
 
+    def _gpu_devices(self):
+        """--dev-bind for the NVIDIA device nodes, only when this grade asked for CUDA."""
+        if not self.gpu:
+            return []
+        nodes = sorted(Path("/dev").glob("nvidia*")) + sorted(Path("/dev/dri").glob("*"))
+        return [arg for node in nodes for arg in ("--dev-bind", str(node), str(node))]
+
     def _as_slot_user(self, argv):
         """Prefix argv so it runs as the slot's own uid (when we are root to begin with)."""
         if self.uid is None:
@@ -162,7 +175,7 @@ class BwrapSandbox(Sandbox):
         """In the child, still as root: join the slot's cgroups, then set the rlimits."""
         if self._cgroups:
             self._cgroups.join()
-        self.limits.apply(with_nproc=True)
+        self.limits.apply(with_nproc=True, address_space=not self.gpu)
 
     def kill(self, process):
         super().kill(process)
@@ -313,18 +326,18 @@ def bwrap_problem():
     return None
 
 
-def make_sandbox(kind, limits=Limits()):
+def make_sandbox(kind, limits=Limits(), gpu=False):
     """Build the backend `kind` (auto, none, bwrap, docker); raise SandboxUnavailable."""
     if kind == "auto":
         kind = "bwrap" if bwrap_problem() is None else "none"
     if kind == "none":
-        return NoSandbox(limits)
+        return NoSandbox(limits, gpu)
     if kind == "bwrap":
         problem = bwrap_problem()
         if problem:
             raise SandboxUnavailable(problem)
-        return BwrapSandbox(limits)
+        return BwrapSandbox(limits, gpu)
     if kind == "docker":
         from .docker_sandbox import DockerSandbox
-        return DockerSandbox(limits)
+        return DockerSandbox(limits, gpus="all" if gpu else None)
     raise SandboxUnavailable(f"unknown sandbox {kind!r} (choose auto, none, bwrap or docker)")
