@@ -30,6 +30,10 @@ def main(argv=None):
     except UsageError as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk, an unwritable --out: say so, not a traceback
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"grader: cannot complete: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)
         return 130

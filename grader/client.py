@@ -33,6 +33,7 @@ class Student:
         self.module_name = module_name
         self._unusable = unusable          # a message: the submission cannot be run at all
         self._process = None
+        self._ready = False
         self._log = tempfile.TemporaryFile()
         self._log_seen = 0
         self.deadline = None               # time.monotonic() value set per test
@@ -98,10 +99,18 @@ class Student:
             raise SubmissionError(explain_error(label, reply.get("error")))
         return reply if whole else reply.get("value")
 
+    def spawn(self):
+        """Start a worker now, so it imports the module while the harness works on."""
+        if self._process is None and not self._unusable:
+            self._process = self._sandbox.start(self._source, self.module_name, self._log)
+            self._ready = False
+
     def _ensure_started(self):
-        if self._process is not None and self._process.poll() is None:
+        if self._process is not None and self._ready and self._process.poll() is None:
             return
-        self._process = self._sandbox.start(self._source, self.module_name, self._log)
+        if self._process is not None and self._ready:
+            self._stop()  # it died since its last answer: replace it
+        self.spawn()
         try:
             ready = self._read_reply(time.monotonic() + STARTUP_SECONDS, "importing your module",
                                      startup=True)
@@ -113,6 +122,7 @@ class Student:
             self._unusable = "your module could not be imported: " + explain_error("import", error, bare=True)
             self._stop()
             raise SubmissionError(self._unusable)
+        self._ready = True
 
     def _read_reply(self, deadline, label, startup=False):
         stream = self._process.stdout

@@ -63,28 +63,28 @@ def load_rows(out_dir):
     return sorted(rows, key=lambda r: r.student.lower())
 
 
-def test_names(rows):
-    """Test names in grading order, from the students who ran the most tests."""
-    names = []
+def test_columns(rows):
+    """{node id: test name} in grading order, from the students who ran the most tests."""
+    columns = {}
     for row in sorted(rows, key=lambda r: -len(r.tests)):
         for test in row.tests:
-            if test["name"] not in names:
-                names.append(test["name"])
-    return names
+            columns.setdefault(test["extra_data"]["nodeid"], test["name"])
+    return columns
 
 
 def write_gradebook(out_dir, rows):
     """gradebook.csv: student, total, max, status, message, then one score column per test."""
-    names = test_names(rows)
+    columns = test_columns(rows)
     path = Path(out_dir) / "gradebook.csv"
     tmp = path.with_name(".gradebook.csv.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["student", "total", "max", "status", "message", *map(_cell, names)])
+        writer.writerow(["student", "total", "max", "status", "message",
+                         *map(_cell, columns.values())])
         for row in rows:
-            scores = {t["name"]: f"{t['score']:g}" for t in row.tests}
+            scores = {t["extra_data"]["nodeid"]: f"{t['score']:g}" for t in row.tests}
             writer.writerow([_cell(row.student), f"{row.total:g}", f"{row.max:g}", row.status,
-                             _cell(row.message), *(scores.get(n, "") for n in names)])
+                             _cell(row.message), *(scores.get(n, "") for n in columns)])
     tmp.replace(path)
     return path
 
@@ -135,11 +135,13 @@ def report_context(rows, assignment_id, elapsed=None):
 
 def _test_stats(rows):
     stats = []
-    for name in test_names(rows):
-        results = [t for r in rows for t in r.tests if t["name"] == name]
+    for nodeid, name in test_columns(rows).items():
+        results = [t for r in rows for t in r.tests if t["extra_data"]["nodeid"] == nodeid]
         failed = [t for t in results if t["status"] != "passed"]
+        graded = [t for r in rows if r.status != "invalid submission"
+                  for t in r.tests if t["extra_data"]["nodeid"] == nodeid and t["status"] != "passed"]
         messages = Counter(t["output"].strip().splitlines()[0][:240]
-                           for t in failed if t.get("output", "").strip())
+                           for t in graded if t.get("output", "").strip())
         stats.append({"name": name, "graded": len(results), "failed": len(failed),
                       "rate": (len(results) - len(failed)) / len(results) if results else 0.0,
                       "messages": messages.most_common(3)})

@@ -30,7 +30,6 @@ from .submission import printable
 
 MAX_EXPORT_BYTES = 2 * 2**30
 MAX_EXPORT_MEMBERS = 50_000
-SUBMISSION_SUFFIXES = (".py", ".ipynb", ".zip")
 CANVAS = re.compile(r"^(?P<name>[^_]+)_(?P<late>LATE_)?(?P<id>\d+)_(?P<fileid>\d+)_(?P<file>.+)$")
 # Canvas appends -1, -2 ... to a file a student re-uploaded: polyfit-1.py
 CANVAS_RESUBMIT = re.compile(r"-\d+(?=\.[^.]+$)")
@@ -73,7 +72,7 @@ def discover(source, workdir):
         prefix = _classroom_prefix(names)
         layout, found = "github-classroom", [(p.name[len(prefix):], p, {}) for p in names]
     else:
-        layout, found = "folder", [(_stem(p.name), p, {}) for p in names]
+        layout, found = "folder", [(_stem(p), p, {}) for p in names]
     return Export(layout, _unique(found), warnings)
 
 
@@ -81,12 +80,9 @@ def _ignored(name):
     return name.startswith((".", "__MACOSX")) or name in ("submission_metadata.yml", "Thumbs.db")
 
 
-def _stem(name):
-    lower = name.lower()
-    for suffix in SUBMISSION_SUFFIXES:
-        if lower.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
-    return name
+def _stem(path):
+    """A student's name from a file (its extension dropped) or a folder (as it is)."""
+    return path.name if path.is_dir() else (Path(path.name).stem or path.name)
 
 
 def _gradescope(root):
@@ -120,7 +116,7 @@ def _canvas(entries, staging):
     for path in entries:
         match = CANVAS.match(path.name)
         if not match:
-            plain.append((_stem(path.name), path, {}))
+            plain.append((_stem(path), path, {}))
             continue
         key = (match["name"], match["id"])
         groups.setdefault(key, []).append((path, match))
@@ -158,7 +154,7 @@ def _classroom_prefix(entries):
 
 def _safe_name(name):
     text = unicodedata.normalize("NFC", printable(name)).strip()
-    text = re.sub(r"[^\w.+@-]+", "_", text).strip("._") or "student"
+    text = re.sub(r"[^\w.+@-]+", "_", text).strip("._-+@") or "student"
     return text[:80]
 
 

@@ -67,17 +67,29 @@ def _cuda_available():
 
 # --- fixtures -----------------------------------------------------------------
 
+def pytest_sessionstart(session):
+    """Start the worker before collection, so its imports overlap the harness's."""
+    if "config" in _state:
+        _student_handle().spawn()
+
+
+def _student_handle():
+    if "student" not in _state:
+        from .sandbox import make_sandbox, Limits
+        config = _state["config"]
+        sandbox = make_sandbox(config["sandbox"], Limits(**config["limits"]), gpu=bool(config.get("cuda")))
+        source = Path(config["module_file"]).read_bytes() if config.get("module_file") else b""
+        _state["sandbox"] = sandbox
+        _state["student"] = Student(sandbox, source, config["module_name"], unusable=config.get("unusable"))
+    return _state["student"]
+
+
 @pytest.fixture(scope="session")
 def student():
-    from .sandbox import make_sandbox, Limits
-    config = _state["config"]
-    sandbox = make_sandbox(config["sandbox"], Limits(**config["limits"]), gpu=bool(config.get("cuda")))
-    source = Path(config["module_file"]).read_bytes() if config.get("module_file") else b""
-    handle = Student(sandbox, source, config["module_name"], unusable=config.get("unusable"))
-    _state["student"] = handle
+    handle = _student_handle()
     yield handle
     handle.close()
-    sandbox.close()
+    _state.pop("sandbox").close()
 
 
 @pytest.fixture(autouse=True)
@@ -186,6 +198,9 @@ def _message(call):
 def pytest_sessionfinish(session, exitstatus):
     if "config" in _state:
         _write(partial=False)
+    if "sandbox" in _state:  # spawned, but no test asked for the student
+        _state["student"].close()
+        _state.pop("sandbox").close()
 
 
 def _write(partial):

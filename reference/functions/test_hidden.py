@@ -13,6 +13,7 @@ import torch
 
 from grader.checks import (central_differences, expect_array, expect_gradient, expect_shape, fail,
                            perturbations, sample_indices)
+from grader.client import SubmissionError
 
 ELEMENTWISE = ["Exp", "Sigmoid", "LegendreP3"]
 FUNCTIONS = ELEMENTWISE + ["LinearFunction"]
@@ -26,7 +27,7 @@ BIAS_MODES = ["bias", "no_bias", "bias_none"]
 
 
 def run_function(module, name, inputs, needs_grad, grad_output, perturbed, device):
-    """running your Function's forward, then calling its backward"""
+    """running forward, then calling backward"""
     import torch
     import torch.autograd as autograd
 
@@ -71,7 +72,7 @@ def run_function(module, name, inputs, needs_grad, grad_output, perturbed, devic
 
 
 def backward_through_graph(module, name, inputs, needs_grad, grad_output):
-    """using your Function in a graph and calling .backward() on a loss"""
+    """using it in a graph and calling .backward() on a loss"""
     import torch
     args = [None if a is None else torch.tensor(a, requires_grad=flag) for a, flag in zip(inputs, needs_grad)]
     out = getattr(module, name).apply(*args)
@@ -87,12 +88,20 @@ def names(name):
 
 def call(student, name, inputs, needs_grad, grad_output, perturbed=(), device="cpu"):
     """The probe's report; fails unless the output is a tensor of grad_output's shape."""
-    report = student.probe(run_function, name, inputs, needs_grad, grad_output, list(perturbed), device)
+    report = probe(student, name, run_function, inputs, needs_grad, grad_output, list(perturbed), device)
     output = report["output"]
     if not isinstance(output, torch.Tensor):
         fail(f"{name}.apply should return a torch tensor, got {describe(output)}")
     expect_shape(output, np.shape(grad_output), f"{name}.apply", tensor=True)
     return report
+
+
+def probe(student, name, function, *args):
+    """student.probe, with the Function's name in front of any failure."""
+    try:
+        return student.probe(function, name, *args)
+    except SubmissionError as exc:
+        raise SubmissionError(f"{name}: {exc}") from None
 
 
 def describe(value):
@@ -309,7 +318,7 @@ def test_through_graph(student, ref, rng, name):
     inputs, needs, grad_output = problem(rng, name, (2, 3))
     if name == "LinearFunction":
         needs = [False, True, True]  # x is data, weight and bias are parameters
-    got = student.probe(backward_through_graph, name, inputs, needs, grad_output)
+    got = probe(student, name, backward_through_graph, inputs, needs, grad_output)
     _, expected = reference(ref, name, inputs, needs, grad_output)
     for label, grad, want in zip(names(name), got, expected):
         if want is None:

@@ -454,13 +454,13 @@ def count_hint(case, got):
 
 
 def check_count(student, ref, case, description):
+    """The student's count on `case` must equal the reference's; returns it as sent."""
     got = student.probe(count_on, case)
-    if isinstance(got, torch.Tensor) and got.numel() == 1:
-        got = got.item()
+    value = got.item() if isinstance(got, torch.Tensor) and got.numel() == 1 else got
     expected = count_on(ref, case)
-    if isinstance(got, bool) or not isinstance(got, (int, np.integer, float)) or got != expected:
-        fail(f"count_parameters on {description}: expected {expected}, got {got!r}"
-             + count_hint(case, got))
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float)) or value != expected:
+        fail(f"count_parameters on {description}: expected {expected}, got {value!r}"
+             + count_hint(case, value))
     return got
 
 
@@ -469,8 +469,9 @@ def test_count_parameters_returns_int(student, ref):
     """count_parameters: an int, the number of scalars in a 4-layer MLP"""
     got = check_count(student, ref, "plain", "nn.Sequential(Linear(7, 5), ReLU, Linear(5, 5), "
                       "ReLU, Linear(5, 5), ReLU, Linear(5, 3))")
-    if not isinstance(got, (int, np.integer)):
-        fail(f"count_parameters should return an int, got {type(got).__name__}")
+    if isinstance(got, bool) or not isinstance(got, (int, np.integer)):
+        fail(f"count_parameters should return an int, got a {type(got).__name__}"
+             + (" (use .item() or int(...))" if isinstance(got, torch.Tensor) else ""))
 
 
 @pytest.mark.points(1)

@@ -1,5 +1,5 @@
-"""Training loop: torch.randperm with a seeded generator at build time, a
-closure-style step, and a dict-of-lists fit built with setdefault."""
+"""Training loop: torch.randperm with a seeded generator at build time (a list
+as the sampler), a closure-style step, and a dict-of-lists fit built with setdefault."""
 import random
 
 import numpy
@@ -19,8 +19,7 @@ def make_dataloader(X, Y, batch_size, shuffle=True, seed=0):
     if shuffle:
         g = torch.Generator().manual_seed(seed)
         indices = torch.randperm(len(dataset), generator=g).tolist()
-    return data.DataLoader(dataset, batch_size=batch_size, sampler=data.SequentialSampler(indices)
-                           if not shuffle else indices)
+    return data.DataLoader(dataset, batch_size=batch_size, sampler=indices)
 
 
 def train_epoch(model, loader, loss_fn, optimizer, device="cpu"):

@@ -1,0 +1,60 @@
+# bug: __init__ fills W and b with zeros and never calls reset_parameters
+# fails: test_linear_init_weights, test_linear_init_bias, test_linear_init_follows_torch_seed, test_linear_module_init_within_bound
+import math
+
+import torch
+from torch import nn
+
+
+class LinearModule(nn.Module):
+    def __init__(self, x_dim, y_dim):
+        super().__init__()
+        self.x_dim = x_dim
+        self.W = nn.Parameter(torch.zeros(y_dim, x_dim))
+        self.b = nn.Parameter(torch.zeros(y_dim))
+
+    def reset_parameters(self):
+        bound = 1 / math.sqrt(self.x_dim)
+        nn.init.uniform_(self.W, -bound, bound)
+        nn.init.uniform_(self.b, -bound, bound)
+
+    def forward(self, x):
+        return x @ self.W.T + self.b
+
+
+class LogisticRegression(nn.Module):
+    def __init__(self, input_size, num_classes):
+        super().__init__()
+        self.linear = nn.Linear(input_size, num_classes)
+
+    def forward(self, x):
+        return self.linear(x)
+
+
+class FFN(nn.Module):
+    def __init__(self, input_size, hidden_size, output_size):
+        super().__init__()
+        self.linear1 = nn.Linear(input_size, hidden_size)
+        self.relu = nn.ReLU()
+        self.linear2 = nn.Linear(hidden_size, output_size)
+
+    def forward(self, x):
+        return self.linear2(self.relu(self.linear1(x)))
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(256, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        x = self.relu(self.fc1(x))
+        x = self.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+def count_parameters(model):
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

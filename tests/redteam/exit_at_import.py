@@ -1,0 +1,40 @@
+# attack: os._exit(0) at import: a naive harness sees exit code 0 and no failures
+# defence: the worker's death at import makes the module unusable; every test fails
+"""Red-team submission: the honest twin (tests/redteam/twin.py) plus one exploit."""
+import os
+
+import numpy as np
+
+
+os._exit(0)
+
+
+def poly_features(x, degree):
+    x = np.asarray(x, dtype=np.float64)
+    return np.stack([x ** k for k in range(degree + 1)], axis=1)
+
+
+def predict(X, w):
+    return X @ w
+
+
+def mse_loss(y_pred, y):
+    return float(np.mean((y_pred - y) ** 2))
+
+
+def mse_grad(X, w, y):
+    return X.T @ (X @ w - y) / len(y)
+
+
+def gd_step(X, w, y, lr):
+    return w - lr * mse_grad(X, w, y)
+
+
+def fit(x, y, degree=3, lr=5e-3, steps=2000, seed=0):
+    X = poly_features(x, degree)
+    w = np.random.default_rng(seed).normal(size=degree + 1)
+    losses = []
+    for _ in range(steps):
+        losses.append(mse_loss(predict(X, w), y))
+        w = gd_step(X, w, y, lr)
+    return w, losses

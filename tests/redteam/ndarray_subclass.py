@@ -1,0 +1,49 @@
+# attack: return an ndarray subclass whose __eq__, __array_function__ and __array_ufunc__ lie
+# defence: the codec sends raw bytes; the harness rebuilds a base-class float64 array
+"""Red-team submission: the honest twin (tests/redteam/twin.py) plus one exploit."""
+import numpy as np
+
+
+class Liar(np.ndarray):
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    def __array_function__(self, func, types, args, kwargs):
+        return True
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        return True
+
+
+def poly_features(x, degree):
+    x = np.asarray(x, dtype=np.float64)
+    return np.stack([x ** k for k in range(degree + 1)], axis=1)
+
+
+def predict(X, w):
+    return X @ w
+
+
+def mse_loss(y_pred, y):
+    return float(np.mean((y_pred - y) ** 2))
+
+
+def mse_grad(X, w, y):
+    return np.zeros(len(w)).view(Liar)
+
+
+def gd_step(X, w, y, lr):
+    return w - lr * mse_grad(X, w, y)
+
+
+def fit(x, y, degree=3, lr=5e-3, steps=2000, seed=0):
+    X = poly_features(x, degree)
+    w = np.random.default_rng(seed).normal(size=degree + 1)
+    losses = []
+    for _ in range(steps):
+        losses.append(mse_loss(predict(X, w), y))
+        w = gd_step(X, w, y, lr)
+    return w, losses

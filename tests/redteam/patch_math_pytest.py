@@ -1,0 +1,51 @@
+# attack: monkeypatch math.isclose, pytest.approx and pytest.fail at import
+# defence: comparisons run in the harness, which never imports the submission
+"""Red-team submission: the honest twin (tests/redteam/twin.py) plus one exploit."""
+import math
+import pytest
+
+import numpy as np
+
+
+class _EqualsAnything:
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+
+math.isclose = lambda *args, **kwargs: True
+pytest.approx = lambda *args, **kwargs: _EqualsAnything()
+pytest.fail = lambda *args, **kwargs: None
+
+
+def poly_features(x, degree):
+    x = np.asarray(x, dtype=np.float64)
+    return np.stack([x ** k for k in range(degree + 1)], axis=1)
+
+
+def predict(X, w):
+    return X @ w
+
+
+def mse_loss(y_pred, y):
+    return float(np.mean((y_pred - y) ** 2))
+
+
+def mse_grad(X, w, y):
+    return X.T @ (X @ w - y) / len(y)
+
+
+def gd_step(X, w, y, lr):
+    return w - lr * mse_grad(X, w, y)
+
+
+def fit(x, y, degree=3, lr=5e-3, steps=2000, seed=0):
+    X = poly_features(x, degree)
+    w = np.random.default_rng(seed).normal(size=degree + 1)
+    losses = []
+    for _ in range(steps):
+        losses.append(mse_loss(predict(X, w), y))
+        w = gd_step(X, w, y, lr)
+    return w, losses
