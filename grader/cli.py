@@ -90,6 +90,9 @@ def _missing(name):
 
 def resolve_sandbox(kind, *, allow_unsandboxed):
     """auto means bwrap; `grade` never silently falls back to no sandbox."""
+    if kind == "docker":
+        from .docker_sandbox import DockerSandbox
+        DockerSandbox().close()  # raises SandboxUnavailable when no engine answers
     if kind != "auto":
         return kind
     problem = bwrap_problem()
@@ -121,7 +124,10 @@ def cmd_test(args):
     submission_path = Path(args.submission) if args.submission else assignment.stub
     if not submission_path.exists() and not submission_path.is_symlink():
         raise UsageError(f"{submission_path}: no such file or folder")
-    sandbox = resolve_sandbox(args.sandbox, allow_unsandboxed=True)
+    try:
+        sandbox = resolve_sandbox(args.sandbox, allow_unsandboxed=True)
+    except SandboxUnavailable as exc:
+        raise UsageError(str(exc)) from None
     with tempfile.TemporaryDirectory(prefix="grader-test-") as out:
         data = grade(assignment, submission_path, out, Options(sandbox=sandbox, hidden=False))
     all_passed = print_student_summary(assignment, data)

@@ -88,22 +88,37 @@ class NoSandbox(Sandbox):
 
     def __init__(self, limits=Limits(), gpu=False):
         super().__init__(limits, gpu)
+        # Started as root (a Gradescope container), the worker still drops to
+        # a slot's own uid, so files the caller keeps private stay unreadable.
+        self._slot = SlotLock.acquire() if os.geteuid() == 0 else None
         self._dir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
+        self._dir.chmod(0o755)
         for name in WORKER_FILES:
             shutil.copy(PACKAGE_DIR / name, self._dir / name)
+
+    @property
+    def uid(self):
+        return SLOT_UID_BASE + self._slot.number if self._slot else None
 
     def start(self, module_source, module_name, log_file):
         run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self._dir))
         module = run_dir / f"{module_name}.py"
         module.write_bytes(module_source)
+        if self.uid is not None:
+            for path in (run_dir, module):
+                os.chown(path, self.uid, self.uid)
         return subprocess.Popen(
-            [sys.executable, "-I", "-B", str(self._dir / "worker.py"), str(module), module_name],
+            _as_user(self.uid, [sys.executable, "-I", "-B", str(self._dir / "worker.py"), str(module), module_name]),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, cwd=run_dir,
             env=worker_env(HOME=str(run_dir), PATH=os.environ.get("PATH", "/usr/bin:/bin")),
-            start_new_session=True, preexec_fn=lambda: self.limits.apply(with_nproc=False, address_space=not self.gpu))
+            start_new_session=True,
+            preexec_fn=lambda: self.limits.apply(with_nproc=self.uid is not None, address_space=not self.gpu))
 
     def close(self):
         shutil.rmtree(self._dir, ignore_errors=True)
+        if self._slot:
+            self._slot.release()
+            self._slot = None
 
 
 class BwrapSandbox(Sandbox):
@@ -163,13 +178,11 @@ class BwrapSandbox(Sandbox):
         if not self.gpu:
             return []
         nodes = sorted(Path("/dev").glob("nvidia*")) + sorted(Path("/dev/dri").glob("*"))
-        return [arg for node in nodes for arg in ("--dev-bind", str(node), str(node))]
+        binds = [arg for node in nodes for arg in ("--dev-bind", str(node), str(node))]
+        return binds + ["--ro-bind", "/sys", "/sys"]  # the driver reads PCI topology there
 
     def _as_slot_user(self, argv):
-        """Prefix argv so it runs as the slot's own uid (when we are root to begin with)."""
-        if self.uid is None:
-            return argv
-        return ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups", *argv]
+        return _as_user(self.uid, argv)
 
     def _confine(self):
         """In the child, still as root: join the slot's cgroups, then set the rlimits."""
@@ -260,6 +273,14 @@ def _read_pids(path):
         return [int(p) for p in (path / "cgroup.procs").read_text().split()]
     except OSError:
         return []
+
+
+def _as_user(uid, argv):
+    """Prefix argv so it runs as uid (None: as the caller)."""
+    if uid is None:
+        return argv
+    setpriv = shutil.which("setpriv") or "/usr/bin/setpriv"  # util-linux, on every Debian
+    return [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *argv]
 
 
 def _memfd(data):

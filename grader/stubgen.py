@@ -2,10 +2,10 @@
 
 The reference marks what students write:
 
-    def mse_loss(y_pred, y):
-        "Mean squared error."
+    def area(radius):
+        "Area of a circle."
         # BEGIN SOLUTION
-        return float(np.mean((y_pred - y) ** 2))
+        return math.pi * radius ** 2
         # END SOLUTION
 
 In the stub each marked block becomes `raise NotImplementedError` at the
