@@ -14,9 +14,7 @@ from .sandbox import PACKAGE_DIR
 
 TEMPLATES = PACKAGE_DIR / "templates"
 PUBLIC_FILES = ("README.md", "assignment.toml", "test_public.py")
-# stubgen.py is instructor tooling (it reads reference/), and its docstring
-# quotes a line of polyfit's solution as its example.
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "stubgen.py")
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 
 def configure(parser):

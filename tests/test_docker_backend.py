@@ -193,10 +193,12 @@ def _wait_for_socket(sock, service, patience=30.0):
 
 
 def _containers(engine):
+    """This engine's workers (xdist runs one engine per process on shared storage)."""
     import docker
     client = docker.DockerClient(base_url=engine["GRADER_DOCKER_URL"])
     try:
-        return client.api.containers(all=True, filters={"label": LABEL})
+        return [c for c in client.api.containers(all=True, filters={"label": LABEL})
+                if c["Image"] == engine["GRADER_DOCKER_IMAGE"]]
     finally:
         client.close()
 
@@ -306,3 +308,41 @@ def test_missing_engine_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("GRADER_DOCKER_URL", f"unix://{tmp_path}/no-such.sock")
     with pytest.raises(SandboxUnavailable, match="no Docker engine"):
         DockerSandbox(Limits())
+
+
+def dockerfile_stages():
+    """{stage name: [(INSTRUCTION, arguments)]} from the Dockerfile, continuations joined."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    stages, current = {}, None
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        instruction, _, rest = line.partition(" ")
+        if instruction == "FROM":
+            current = rest.split(" AS ")[-1].strip()
+            stages[current] = [("FROM", rest)]
+        elif current:
+            stages[current].append((instruction, " ".join(rest.split())))
+    return stages
+
+
+def test_dockerfile_structure():
+    stages = dockerfile_stages()
+    assert list(stages) == ["worker", "grader"]
+    worker, grader_stage = stages["worker"], stages["grader"]
+    assert worker[0] == ("FROM", "${BASE} AS worker") and grader_stage[0][1] == "worker AS grader"
+    assert "ARG BASE=python:3.11" in (ROOT / "Dockerfile").read_text()
+    for stage in stages.values():  # every COPY source exists and is not ignored
+        for instruction, args in stage:
+            if instruction == "COPY":
+                assert (ROOT / args.split()[0]).exists(), args
+    copied = [args.split()[0] for _, args in worker if _ == "COPY"]
+    assert copied == ["pyproject.toml", "grader"]  # no course files in the worker image
+    runs = " ".join(args for instruction, args in worker if instruction == "RUN")
+    assert "grader/templates/setup.sh" in runs and "VENV=/opt/venv" in runs
+    assert ("USER", "65534:65534") in worker
+    assert ("ENV", "GRADER_COURSE_ROOT=/course") in grader_stage
+    assert any("go-rwx /course/reference" in args for _, args in grader_stage)
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert ".venv" in ignored and "tests" in ignored and "reference" not in ignored

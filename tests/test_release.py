@@ -1,12 +1,14 @@
 """`grader release OUT`: the student repository leaks nothing and its `make test` works.
 
-The leak check greps every released file for each solution line of every
-reference (between BEGIN/END SOLUTION) and for every hidden test's name. `make test` runs
+The leak check looks in every released file for each solution line (between
+BEGIN/END SOLUTION, 16+ characters) of every reference, as a whole line, and
+for every hidden test's name anywhere. `make test` runs
 in a fresh copy with this project's venv (`PYTHON=`); that venv's grader is
 the project's package, checked byte-identical to the released one, and the
 course files come from the copy (GRADER_COURSE_ROOT, set by its Makefile).
 """
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -27,44 +29,55 @@ def release(tmp_path_factory):
     return out
 
 
-def released_text(release):
-    return {p: p.read_text(errors="replace") for p in release.rglob("*") if p.is_file()}
+def released_lines(release):
+    """Every released file as its set of stripped lines."""
+    return {p: {line.strip() for line in p.read_text(errors="replace").splitlines()}
+            for p in release.rglob("*") if p.is_file()}
 
 
-def solution_lines(path, handout):
+def solution_lines(path, public_files):
     """The lines students must write: between BEGIN/END SOLUTION, minus those the
-    reference's docstrings or the handout state outright (the spec, on purpose)."""
+    reference's docstrings or the instructor's public files (handout, public
+    tests) state outright, on purpose."""
     source = path.read_text()
     docstrings = " ".join(ast.get_docstring(n) or "" for n in ast.walk(ast.parse(source))
                           if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef)))
-    docstrings += handout.read_text() if handout.is_file() else ""
+    docstrings += "".join(p.read_text() for p in public_files if p.is_file())
     found, inside = set(), False
     for line in source.splitlines():
         text = line.strip()
         if text.startswith("# BEGIN SOLUTION") or text.startswith("# END SOLUTION"):
             inside = text.startswith("# BEGIN")
-        elif inside and len(text) > 8 and not text.startswith("#") and text not in docstrings:
+        elif inside and len(text) >= 16 and not text.startswith("#") and text not in docstrings:
             found.add(text)
     return found
 
 
+def defined_tests(path):
+    return {n.name for n in ast.walk(ast.parse(path.read_text()))
+            if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
+
+
 def hidden_test_names():
+    """Names of hidden tests that are not also public tests' names."""
     names = set()
-    for path in (ROOT / "reference").glob("*/test_hidden.py"):
-        names |= {n.name for n in ast.walk(ast.parse(path.read_text()))
-                  if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
+    for assignment in course.all_assignments():
+        if assignment.hidden_suite:
+            public = defined_tests(assignment.public_suite) if assignment.public_suite.is_file() else set()
+            names |= defined_tests(assignment.hidden_suite) - public
     return names
 
 
 def test_no_reference_code_or_hidden_test_is_released(release):
-    texts = released_text(release)
+    texts = released_lines(release)
     assert not any(p.name == "test_hidden.py" or "reference" in p.relative_to(release).parts
                    for p in texts)
     graded = [a for a in course.all_assignments() if a.reference]
     assert graded, "no reference solution to check against"
     for assignment in graded:
         reference = assignment.reference
-        lines = solution_lines(reference, assignment.folder / "README.md")
+        lines = solution_lines(reference, [assignment.folder / "README.md",
+                                            assignment.public_suite])
         assert lines, reference
         for line in lines:
             leaks = [str(p.relative_to(release)) for p, text in texts.items() if line in text]
@@ -72,7 +85,9 @@ def test_no_reference_code_or_hidden_test_is_released(release):
     names = hidden_test_names()
     assert names
     for name in names:
-        leaks = [str(p.relative_to(release)) for p, text in texts.items() if name in text]
+        word = re.compile(rf"\b{name}\b")
+        leaks = [str(p.relative_to(release)) for p, lines in texts.items()
+                 if any(word.search(line) for line in lines)]
         assert not leaks, f"hidden test {name} appears in {leaks}"
 
 
@@ -84,7 +99,7 @@ def test_release_holds_what_students_need(release):
         if (assignment.folder / "README.md").is_file():
             assert (folder / "README.md").is_file()
     for path in PACKAGE_DIR.rglob("*"):  # the runtime is the grader itself, unchanged
-        if path.is_file() and "__pycache__" not in path.parts and path.name != "stubgen.py":
+        if path.is_file() and "__pycache__" not in path.parts:
             assert (release / "grader" / path.relative_to(PACKAGE_DIR)).read_bytes() == path.read_bytes()
     assert (release / "Makefile").is_file() and (release / "pyproject.toml").is_file()
 
