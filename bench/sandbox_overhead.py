@@ -65,7 +65,7 @@ def baseline(assignment, out):
     config_file = Path(out) / "config.json"
     config_file.write_text(json.dumps(config))
     started = time.perf_counter()
-    plugin.Student = lambda sandbox, source, name, unusable=None: InProcessStudent(assignment.reference, name)
+    plugin.Student = lambda sandbox, source, name: InProcessStudent(assignment.reference, name)
     with contextlib.redirect_stdout(io.StringIO()):
         pytest.main([*map(str, assignment.suites()), "-c", str(Path(plugin.__file__).with_name("harness.ini")),
                      "--rootdir", str(course.ROOT), "--import-mode=importlib", "-p", "grader.plugin",

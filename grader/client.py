@@ -27,11 +27,11 @@ class SubmissionError(Exception):
 
 
 class Student:
-    def __init__(self, sandbox, module_source, module_name, *, unusable=None):
+    def __init__(self, sandbox, module_source, module_name):
         self._sandbox = sandbox
         self._source = module_source
         self.module_name = module_name
-        self._unusable = unusable          # a message: the submission cannot be run at all
+        self._unusable = None              # a message once the module proved it cannot be run
         self._process = None
         self._ready = False
         self._log = tempfile.TemporaryFile()

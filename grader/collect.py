@@ -2,6 +2,7 @@
 import contextlib
 import functools
 import io
+import threading
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,9 @@ class _Collector:
             })
 
 
+_lock = threading.Lock()  # pytest.main is not thread-safe; batches grade from threads
+
+
 @functools.cache
 def _collect(suites, root):
     collector = _Collector()
@@ -40,4 +44,5 @@ def _collect(suites, root):
 def collect(assignment, hidden=True):
     from .course import ROOT
     suites = tuple(str(s) for s in assignment.suites(hidden=hidden))
-    return [dict(t) for t in _collect(suites, str(ROOT))]
+    with _lock:
+        return [dict(t) for t in _collect(suites, str(ROOT))]

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from . import course, results, submission
+from .sandbox import die_with_parent
 
 GRADE_TIMEOUT = 900.0
 
@@ -36,9 +37,8 @@ def grade(assignment, submission_path, out_dir, options=Options()):
         (out_dir / stale).unlink(missing_ok=True)
     try:
         source, notes = submission.load(submission_path, assignment.id)
-        unusable, status = None, "ok"
     except submission.InvalidSubmission as exc:
-        source, notes, unusable, status = b"", [], f"invalid submission: {exc}", "invalid submission"
+        return _write(out_dir, _invalid(assignment, options, f"invalid submission: {exc}"))
     with tempfile.TemporaryDirectory(prefix="grade-") as private:
         private = Path(private)
         module_file = private / f"{assignment.id}.py"
@@ -52,8 +52,7 @@ def grade(assignment, submission_path, out_dir, options=Options()):
             "out_dir": str(out_dir.resolve()),
             "sandbox": options.sandbox,
             "cuda": options.cuda,
-            "unusable": unusable,
-            "status": status,
+            "status": "ok",
             "notes": notes,
             "test_timeout": assignment.test_timeout,
             "limits": dataclasses.asdict(assignment.limits),
@@ -62,8 +61,33 @@ def grade(assignment, submission_path, out_dir, options=Options()):
         config_file.write_text(json.dumps(config))
         outcome = _run_harness(config_file, private / "harness.log", options.timeout)
         data = _finish(out_dir, config, outcome, private / "harness.log")
+    return _write(out_dir, data)
+
+
+def _write(out_dir, data):
     results.write_json(out_dir / "results.json", data)
-    (out_dir / "feedback.md").write_text(results.feedback_markdown(data))
+    (out_dir / "feedback.md").write_text(results.feedback_markdown(data), errors="replace")
+    return data
+
+
+def _invalid(assignment, options, message):
+    """The grade of a submission that cannot be run: every test failed with why.
+
+    Built from the collected tests, without starting a harness or a worker.
+    """
+    from .collect import collect
+    records, skipped = [], []
+    for test in collect(assignment, hidden=options.hidden):
+        record = {"name": test["name"], "nodeid": test["nodeid"], "suite": test["suite"],
+                  "max_score": test["points"], "visibility": test["visibility"], "duration": 0.0}
+        if test["gpu"] and not options.cuda:
+            skipped.append(dict(record, reason="needs CUDA, which is not available here"))
+        else:
+            records.append(dict(record, status="failed", message=message))
+    config = {"module_name": assignment.id, "sandbox": options.sandbox,
+              "status": "invalid submission", "notes": []}
+    data = results.build(records, skipped, config)
+    data["extra_data"]["notes"] = []
     return data
 
 
@@ -73,7 +97,7 @@ def _run_harness(config_file, log_path, timeout):
         process = subprocess.Popen(
             [sys.executable, "-I", "-B", "-m", "grader.harness", str(config_file)],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            cwd=config_file.parent, start_new_session=True)
+            cwd=config_file.parent, start_new_session=True, preexec_fn=die_with_parent)
         try:
             code = process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -80,7 +80,7 @@ def _student_handle():
         sandbox = make_sandbox(config["sandbox"], Limits(**config["limits"]), gpu=bool(config.get("cuda")))
         source = Path(config["module_file"]).read_bytes() if config.get("module_file") else b""
         _state["sandbox"] = sandbox
-        _state["student"] = Student(sandbox, source, config["module_name"], unusable=config.get("unusable"))
+        _state["student"] = Student(sandbox, source, config["module_name"])
     return _state["student"]
 
 

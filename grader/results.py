@@ -74,6 +74,7 @@ def write_json(path, data):
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
     with os.fdopen(fd, "w") as handle:
         json.dump(data, handle, indent=1)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 

@@ -112,7 +112,11 @@ class NoSandbox(Sandbox):
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, cwd=run_dir,
             env=worker_env(HOME=str(run_dir), PATH=os.environ.get("PATH", "/usr/bin:/bin")),
             start_new_session=True,
-            preexec_fn=lambda: self.limits.apply(with_nproc=self.uid is not None, address_space=not self.gpu))
+            preexec_fn=self._confine)
+
+    def _confine(self):
+        die_with_parent()
+        self.limits.apply(with_nproc=self.uid is not None, address_space=not self.gpu)
 
     def close(self):
         shutil.rmtree(self._dir, ignore_errors=True)
@@ -273,6 +277,12 @@ def _read_pids(path):
         return [int(p) for p in (path / "cgroup.procs").read_text().split()]
     except OSError:
         return []
+
+
+def die_with_parent():
+    """In a child before exec: get SIGKILL when the thread that started it exits."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _as_user(uid, argv):
