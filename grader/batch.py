@@ -106,7 +106,7 @@ def run(assignment, source, out_dir, *, jobs=1, options=Options(), cluster=None,
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir()
         try:
-            export = lms.discover(source, work)
+            export = lms.discover(source, work, assignment.id)
             stamps = {e.student: stamp(assignment, e.path, options) for e in export.entries}
             todo = [e for e in export.entries if not _up_to_date(out / e.student, stamps[e.student])]
             summary = Summary(out, export.layout, export.entries, [], [], [], export.warnings, 0.0)

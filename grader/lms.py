@@ -54,13 +54,13 @@ class Entry:
     details: dict = dataclasses.field(default_factory=dict)
 
 
-def discover(source, workdir):
+def discover(source, workdir, assignment_id):
     """Return the Export found in a folder or a zip (extracted under workdir)."""
     source, warnings = Path(source), []
     if source.is_file() and source.suffix.lower() == ".zip":
         target = Path(workdir) / "export"
         warnings = extract_zip(source, target)
-        source = _single_folder(target)
+        source = _single_folder(target, assignment_id)
     elif not source.is_dir():
         raise ExportError(f"{printable(source.name)}: expected a folder or a .zip of submissions")
     names = [p for p in sorted(source.iterdir()) if not _ignored(p.name)]
@@ -95,7 +95,7 @@ def _gradescope(root):
     except Exception as exc:  # yaml raises many kinds for a broken file
         raise ExportError(f"submission_metadata.yml cannot be read ({exc})") from None
     found = []
-    for folder in sorted(p for p in root.iterdir() if p.name.startswith("submission_")):
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith("submission_")):
         info = metadata.get(folder.name) if isinstance(metadata, dict) else None
         submitters = (info or {}).get(":submitters") or []
         names = [str(s.get(":name") or s.get(":sid") or "") for s in submitters if isinstance(s, dict)]
@@ -173,16 +173,14 @@ def _unique(found):
     return sorted(entries, key=lambda e: e.student.lower())
 
 
-def _single_folder(root):
-    """LMS zips often wrap everything in one folder: look inside it."""
+def _single_folder(root, assignment_id):
+    """LMS zips often wrap everything in one folder: look inside it (unless it is one student's)."""
     inside = [p for p in root.iterdir() if not _ignored(p.name)]
-    if len(inside) == 1 and inside[0].is_dir() and not _looks_like_submission(inside[0]):
-        return inside[0]
+    if len(inside) == 1 and inside[0].is_dir():
+        own = (inside[0] / f"{assignment_id}.py", inside[0] / f"{assignment_id}.ipynb")
+        if not any(p.exists() for p in own):
+            return inside[0]
     return root
-
-
-def _looks_like_submission(folder):
-    return any(p.suffix.lower() in (".py", ".ipynb") for p in folder.iterdir())
 
 
 def extract_zip(path, target):

@@ -106,7 +106,7 @@ def test_bad_submission_gets_a_row_with_its_reason(graded, student):
 
 def test_every_good_student_is_still_graded(graded):
     summary, students = graded
-    assert len(students) == len(summary.entries) == 16
+    assert len(students) == len(summary.entries) == 15
     for name in ("good", "dup", "dup-2", "oldformat", "zo"):
         row, _ = students[name]
         assert (row["status"], row["total"]) == ("ok", row["max"]), (name, row)
@@ -122,7 +122,7 @@ def test_duplicate_names_are_numbered_in_a_stable_order(graded):
     _, students = graded
     assert students["dup"][1]["extra_data"]["batch"]["origin"] == "dup.ipynb"
     assert students["dup-2"][1]["extra_data"]["batch"]["origin"] == "dup.py"
-    again = lms.discover(graded[0].entries[0].path.parent, graded[0].out / "discover-again")
+    again = lms.discover(graded[0].entries[0].path.parent, graded[0].out / "discover-again", "polyfit")
     assert [e.student for e in again.entries] == [e.student for e in graded[0].entries]
 
 
@@ -162,7 +162,7 @@ def test_unsafe_lms_zip_members_are_left_out(tmp_path):
         link = zipfile.ZipInfo("class/link.py")
         link.external_attr = (0o120777 << 16)
         archive.writestr(link, "/etc/passwd")
-    found = lms.discover(export, tmp_path / "work")
+    found = lms.discover(export, tmp_path / "work", "polyfit")
     assert [e.student for e in found.entries] == ["alice"]
     assert len(found.warnings) == 3, found.warnings
     assert not (tmp_path / "escape.py").exists() and not (tmp_path / "work" / "escape.py").exists()
@@ -172,7 +172,7 @@ def test_lms_zip_bomb_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(lms, "MAX_EXPORT_BYTES", 2**20)
     _zip(tmp_path / "export.zip", {"alice.py": b"#" * (2 * 2**20)})
     with pytest.raises(lms.ExportError, match="expand beyond"):
-        lms.discover(tmp_path / "export.zip", tmp_path / "work")
+        lms.discover(tmp_path / "export.zip", tmp_path / "work", "polyfit")
 
 
 def test_an_empty_class_folder_is_a_usage_error(tmp_path):
