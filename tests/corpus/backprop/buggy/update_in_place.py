@@ -66,9 +66,9 @@ def forward(X, params):
     """Forward pass: returns (AL, caches).
 
     AL is the output of the last layer, shape (1, m). caches holds what
-    backward needs to compute the gradients, one entry per layer: here the
-    tuple (A_prev, W, Z) of layer l (any layout works, as long as your own
-    backward reads it back the same way).
+    backward needs to compute the gradients, one entry per layer: for
+    instance the tuple (A_prev, W, Z) of layer l. Any layout works, as long
+    as your own backward reads it back the same way.
     """
     L = len(params) // 2
     A = X
