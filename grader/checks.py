@@ -85,6 +85,14 @@ def expect_scalar(got, expected, name, *, rtol=1e-6, atol=1e-8):
     return got
 
 
+def expect_tuple(got, length, name):
+    """got must be a tuple (or list) of `length` items, e.g. fit's (w, losses)."""
+    if not isinstance(got, (tuple, list)) or len(got) != length:
+        size = f" of length {len(got)}" if isinstance(got, (tuple, list)) else ""
+        fail(f"{name}: should return a tuple of {length} values, got {_kind(got)}{size}")
+    return tuple(got)
+
+
 def expect_shape(got, shape, name, *, tensor=False):
     array = as_array(got, name, tensor=tensor)
     if tuple(array.shape) != tuple(shape):

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 from grader.checks import (central_differences, expect_array, expect_gradient, expect_scalar,
-                           expect_shape,
-                           perturbations, sample_indices)
+                           expect_shape, expect_tuple, perturbations, sample_indices)
 
 
 @pytest.mark.points(1)
@@ -50,7 +49,7 @@ def test_mse_grad_matches_finite_differences_of_your_loss(student, rng):
 def test_fit_sin_converges(student):
     """fit: y = sin(x) on [-pi, pi] reaches MSE <= 0.005 with the defaults"""
     x = np.linspace(-np.pi, np.pi, 2000)
-    w, losses = student.fit(x, np.sin(x))
+    w, losses = expect_tuple(student.fit(x, np.sin(x)), 2, "fit")
     X = x[:, None] ** np.arange(4)
     final = float(np.mean((X @ np.asarray(w, dtype=float) - np.sin(x)) ** 2))
     assert final <= 0.005, (f"fit: final MSE {final:.5f} is above 0.005 (the best cubic reaches "
