@@ -121,6 +121,8 @@ def hint(got, expected):
         return f" — off by a factor of {round(ratio)} (a sum instead of a mean?)"
     if 0 < abs(ratio) < 1 and math.isclose(1 / ratio, round(1 / ratio), rel_tol=1e-6):
         return f" — off by a factor of 1/{round(1 / ratio)} (a mean instead of a sum?)"
+    if mask.sum() < 2:  # a single value fits any factor: name only the telling ones
+        return ""
     return f" — every entry is off by a factor of {ratio:.4g}?"
 
 

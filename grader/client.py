@@ -23,7 +23,16 @@ STARTUP_SECONDS = 60.0
 
 
 class SubmissionError(Exception):
-    """The submission failed; the message says how, in the student's terms."""
+    """The submission failed; the message says how, in the student's terms.
+
+    kind is what the gradebook's status column makes of it: "error" (it
+    raised or returned something wrong), "timeout", "crash" (the worker died)
+    or "invalid submission" (the module cannot be imported).
+    """
+
+    def __init__(self, message, kind="error"):
+        super().__init__(message)
+        self.kind = kind
 
 
 class Student:
@@ -32,6 +41,7 @@ class Student:
         self._source = module_source
         self.module_name = module_name
         self._unusable = None              # a message once the module proved it cannot be run
+        self._unusable_kind = None
         self._process = None
         self._ready = False
         self._log = tempfile.TemporaryFile()
@@ -60,12 +70,16 @@ class Student:
         calls = [[list(args), {}] for args in arg_lists]
         return self._request({"op": "many", "fn": fn, "calls": calls}, fn)
 
-    def probe(self, function, *args, **kwargs):
-        """Run the trusted, self-contained function(module, *args) in the worker."""
+    def probe(self, function, *args, label=None, **kwargs):
+        """Run the trusted, self-contained function(module, *args) in the worker.
+
+        label names it in messages ("while <label>: ..."); by default the
+        first line of its docstring.
+        """
         source = textwrap.dedent(inspect.getsource(function))
         request = {"op": "probe", "source": source, "name": function.__name__,
                    "args": list(args), "kwargs": kwargs}
-        label = (inspect.getdoc(function) or function.__name__).splitlines()[0]
+        label = label or (inspect.getdoc(function) or function.__name__).splitlines()[0]
         return self._request(request, label, probe=True)
 
     def output(self):
@@ -82,13 +96,13 @@ class Student:
     # --- the machinery -------------------------------------------------------------
     def _request(self, request, label, whole=False, probe=False):
         if self._unusable:
-            raise SubmissionError(self._unusable)
+            raise SubmissionError(self._unusable, self._unusable_kind)
         self._ensure_started()
         try:
             self._process.stdin.write(_frame(request))
             self._process.stdin.flush()
         except (BrokenPipeError, OSError):
-            raise SubmissionError(self._died_message(label)) from None
+            raise SubmissionError(self._died_message(label), "crash") from None
         reply = self._read_reply(self.deadline, label)
         if not isinstance(reply, dict) or "ok" not in reply:
             self._stop()
@@ -114,14 +128,16 @@ class Student:
         try:
             ready = self._read_reply(time.monotonic() + STARTUP_SECONDS, "importing your module",
                                      startup=True)
-        except SubmissionError as exc:
+        except SubmissionError as exc:  # it died or hung while importing
             self._unusable = str(exc)
-            raise
+            self._unusable_kind = "timeout" if exc.kind == "timeout" else "invalid submission"
+            raise SubmissionError(self._unusable, self._unusable_kind) from None
         if not isinstance(ready, dict) or ready.get("ready") is not True:
             error = ready.get("error") if isinstance(ready, dict) else None
             self._unusable = "your module could not be imported: " + explain_error("import", error, bare=True)
+            self._unusable_kind = "invalid submission"
             self._stop()
-            raise SubmissionError(self._unusable)
+            raise SubmissionError(self._unusable, self._unusable_kind)
         self._ready = True
 
     def _read_reply(self, deadline, label, startup=False):
@@ -142,10 +158,10 @@ class Student:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and (remaining <= 0 or not selector.select(remaining)):
                     self._stop()
-                    raise SubmissionError(self._timeout_message(label, startup))
+                    raise SubmissionError(self._timeout_message(label, startup), "timeout")
                 chunk = os.read(stream.fileno(), min(left, 1 << 20))
                 if not chunk:
-                    raise SubmissionError(self._died_message(label))
+                    raise SubmissionError(self._died_message(label), "crash")
                 chunks.append(chunk)
                 left -= len(chunk)
         return b"".join(chunks)

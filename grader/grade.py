@@ -83,7 +83,7 @@ def _invalid(assignment, options, message):
         if test["gpu"] and not options.cuda:
             skipped.append(dict(record, reason="needs CUDA, which is not available here"))
         else:
-            records.append(dict(record, status="failed", message=message))
+            records.append(dict(record, status="failed", message=message, failure="invalid submission"))
     config = {"module_name": assignment.id, "sandbox": options.sandbox,
               "status": "invalid submission", "notes": []}
     data = results.build(records, skipped, config)
@@ -147,11 +147,8 @@ def _status(data):
     current = data["extra_data"].get("status", "ok")
     if current != "ok":
         return current
-    messages = [t.get("output", "") for t in data["tests"] if t["status"] == "failed"]
-    if any("your module could not be imported" in m for m in messages):
-        return "invalid submission"
-    if any(m.startswith("timed out") or " timed out after " in m for m in messages):
-        return "timeout"
-    if any("the worker running your code crashed" in m or "exited with code" in m for m in messages):
-        return "crash"
+    kinds = {t.get("extra_data", {}).get("failure") for t in data["tests"] if t["status"] == "failed"}
+    for status in ("invalid submission", "timeout", "crash"):
+        if status in kinds:
+            return status
     return "ok"

@@ -165,6 +165,8 @@ def _record(item, report, call):
     else:
         record["status"] = "passed" if report.passed else "failed"
         record["message"] = "" if report.passed else _message(call)
+        if not report.passed:
+            record["failure"] = _failure_kind(call)
         handle = _state.get("student")
         printed = handle.output() if handle is not None else ""
         if printed.strip() and record["suite"] == "test_public":
@@ -193,6 +195,17 @@ def _message(call):
         text = str(exc)
         return "timed out (the whole test exceeded its time limit)" if text.startswith("Timeout") else text
     return f"internal grader error ({call.excinfo.typename}: {str(exc)[:300]}); please tell your instructor"
+
+
+def _failure_kind(call):
+    """timeout, crash, invalid submission, or error: for the gradebook's status."""
+    if call.excinfo is None:
+        return "error"
+    if isinstance(call.excinfo.value, SubmissionError):
+        return call.excinfo.value.kind
+    if call.excinfo.typename == "Failed" and str(call.excinfo.value).startswith("Timeout"):
+        return "timeout"
+    return "error"
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -25,7 +25,7 @@ def build(records, skipped, config):
             "output": _cut(output),
             "visibility": record["visibility"],
             "extra_data": {"nodeid": record["nodeid"], "suite": record["suite"],
-                           "duration": record["duration"]},
+                           "duration": record["duration"], "failure": record.get("failure")},
         })
     score = sum(t["score"] for t in tests)
     data = {

@@ -25,6 +25,11 @@ def test_constant_factors_are_recognised(factor, needle):
     assert needle in message(checks.expect_array, expected * factor, expected, "f")
 
 
+def test_a_single_value_gets_no_arbitrary_factor_hint():
+    assert "factor" not in message(checks.expect_scalar, -1.915, 1.0, "loss")
+    assert "factor of 3 (a sum instead of a mean?)" in message(checks.expect_scalar, 3.0, 1.0, "loss")
+
+
 def test_transposes_and_shapes():
     a = np.arange(6.0).reshape(2, 3)
     assert "transposed?" in message(checks.expect_array, a.T, a, "dW")
