@@ -12,7 +12,6 @@ import pytest
 
 from grader.checks import (central_differences, expect_array, expect_gradient, expect_shape, fail,
                            perturbations, sample_indices)
-from grader.client import SubmissionError
 
 
 def forward_backward(module, name, inputs, needs_grad, grad_output, perturbed):
@@ -39,11 +38,8 @@ def forward_backward(module, name, inputs, needs_grad, grad_output, perturbed):
 
 def run(student, name, inputs, needs_grad=None, grad_output=None, perturbed=()):
     """The probe's report; fails unless forward returned a tensor."""
-    try:
-        report = student.probe(forward_backward, name, inputs, needs_grad or [False] * len(inputs),
-                               grad_output, list(perturbed))
-    except SubmissionError as exc:
-        raise SubmissionError(f"{name}: {exc}") from None
+    report = student.probe(forward_backward, name, inputs, needs_grad or [False] * len(inputs),
+                           grad_output, list(perturbed), label=f"running {name}.apply forward and backward")
     for output in [report["output"]] + report["perturbed"]:
         if not isinstance(output, np.ndarray):
             fail(f"{name}.apply should return a torch tensor, got {output or 'None'}")

@@ -13,12 +13,11 @@ import torch
 
 from grader.checks import (central_differences, expect_array, expect_gradient, expect_shape, fail,
                            perturbations, sample_indices)
-from grader.client import SubmissionError
 
 ELEMENTWISE = ["Exp", "Sigmoid", "LegendreP3"]
 FUNCTIONS = ELEMENTWISE + ["LinearFunction"]
 NAMES = {"LinearFunction": ["x", "weight", "bias"]}
-SHAPES = [(), (7,), (2, 3, 4)]
+SHAPES = [(7,), (2, 3, 4), ()]
 # float32 results are compared with the float64 reference at float32 precision.
 TOLERANCE = {"float64": dict(rtol=1e-10, atol=1e-12), "float32": dict(rtol=1e-4, atol=1e-5)}
 N, IN, OUT = 4, 5, 3
@@ -97,15 +96,16 @@ def call(student, name, inputs, needs_grad, grad_output, perturbed=(), device="c
 
 
 def probe(student, name, function, *args):
-    """student.probe, with the Function's name in front of any failure."""
-    try:
-        return student.probe(function, name, *args)
-    except SubmissionError as exc:
-        raise SubmissionError(f"{name}: {exc}") from None
+    """student.probe, naming the Function in any failure of its code."""
+    label = (function.__doc__ or function.__name__).strip().splitlines()[0]
+    return student.probe(function, name, *args, label=f"{name}: {label}")
 
 
 def describe(value):
-    return "None" if value is None else f"a {value}" if isinstance(value, str) else f"a {type(value).__name__}"
+    """None, or 'a list' for the type name the probe sent instead of an object."""
+    if value is None:
+        return "None"
+    return f"a {value}" if isinstance(value, str) else f"a {type(value).__name__}"
 
 
 def expect_output(report, name, expected, dtype):
@@ -129,8 +129,12 @@ def gradients(report, name, inputs):
             if not isinstance(grad, torch.Tensor):
                 fail(f"{name}.backward returned {describe(grad)} as the gradient for {label}, "
                      f"which requires grad; return a tensor")
+            if label == "bias" and grad.shape == report["output"].shape:
+                fail(f"{name}.backward: the gradient for bias has the output's shape "
+                     f"{tuple(grad.shape)}; sum grad_output over the batch dimension to get shape "
+                     f"{np.shape(inputs[i])}")
             expect_shape(grad, np.shape(inputs[i]), f"{name}.backward: the gradient for {label}", tensor=True)
-        elif grad is not None and i >= len(needs):
+        elif grad is not None and (i >= len(inputs) or inputs[i] is None):
             fail(f"{name}.backward returned a gradient for {label}, but forward got no {label}; "
                  f"return None for a missing {label}")
         elif grad is not None:
@@ -192,7 +196,8 @@ def check_finite_differences(student, name, inputs, needs_grad, grad_output, rng
     for i, indices in picks:
         label = names(name)[i]
         expect_gradient(grads[i].numpy(), [next(numeric) for _ in indices], indices,
-                        f"{name}.backward: the gradient for {label}", index_name=label)
+                        f"{name}.backward: the gradient for {label} of shape {np.shape(inputs[i])}",
+                        index_name=label)
 
 
 # --- element-wise Functions --------------------------------------------------------
@@ -363,7 +368,7 @@ def test_on_cuda(student, ref, rng, device, name):
     """works on CUDA: output on the input's device, values and gradients as the reference"""
     inputs, needs, grad_output = problem(rng, name, (3, 4))
     report = call(student, name, inputs, needs, grad_output, device=device)
-    if report["device"] != str(torch.device(device, 0)):
+    if torch.device(report["device"]).type != device:
         fail(f"{name}.apply returned a tensor on {report['device']} for inputs on {device}; "
              f"create any new tensor on the input's device")
     expected, expected_grads = reference(ref, name, inputs, needs, grad_output)
