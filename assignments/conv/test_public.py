@@ -84,7 +84,10 @@ def test_conv1d_small_example_bias_stride_padding(student):
     w = np.array([[[1, 0, -1]]], dtype=float)
     got = student.conv1d(x, w, np.array([0.5]), stride=2, padding=1)
     # padded: [0, 1, 2, 3, 4, 5, 0]; windows start at 0, 2, 4
-    if isinstance(got, np.ndarray) and np.allclose(got, [[[2.5, 2.5, -3.5]]]):
+    if isinstance(got, np.ndarray) and got.shape != (1, 1, 3):
+        fail(f"conv1d: wrong shape: expected (1, 1, 3), got {got.shape}; L_out = (L + 2 * padding - K) "
+             "// stride + 1 = (5 + 2 - 3) // 2 + 1 = 3, with zero padding on both sides")
+    if isinstance(got, np.ndarray) and got.shape == (1, 1, 3) and np.allclose(got, [[[2.5, 2.5, -3.5]]]):
         fail("conv1d: you flipped the kernel (true convolution); use cross-correlation: "
              "out[i] = b + sum_k w[k] * xp[i * stride + k]")
     expect_array(got, np.array([[[-1.5, -1.5, 4.5]]]), "conv1d", index_name="out")
