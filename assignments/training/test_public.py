@@ -144,8 +144,10 @@ def test_train_epoch_worked_example(student):
         fail(f"train_epoch made {len(got['weights'])} optimizer steps for 3 batches; expected one per batch")
     for step, (value, expected) in enumerate(zip(got["weights"], weights), start=1):
         if not np.isclose(value, expected, rtol=1e-9):
+            why = ("each batch needs zero_grad(), forward, loss, backward(), step(), in this order" if step == 1
+                   else "the first step is right: are the gradients zeroed before every backward()?")
             fail(f"train_epoch: w after step {step} is {value:.6g}, expected {expected:.6g} (the weights "
-                 f"by hand are {np.round(weights, 6).tolist()}); zero the gradients before every backward()")
+                 f"by hand are {np.round(weights, 6).tolist()}); {why}")
     expect_scalar(got["loss"], np.mean(losses), "train_epoch: the mean of the 3 batch losses")
 
 
