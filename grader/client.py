@@ -213,6 +213,9 @@ def explain_error(label, error, bare=False):
     lineno = error.get("lineno")
     where = f" (line {lineno})" if isinstance(lineno, int) and f"line {lineno}" not in message else ""
     if kind == "NotImplementedError":
+        function = error.get("function")
+        if label == "your code" and isinstance(function, str) and function != "<module>":
+            label = f"`{function}`"
         text = "is not implemented yet (it still raises NotImplementedError)"
     elif kind == "MissingName":
         return message

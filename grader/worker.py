@@ -108,6 +108,7 @@ def describe(exc, module_file):
         "message": message[:2000],
         "traceback": "".join(lines)[-4000:],
         "lineno": frames[-1].lineno if frames else getattr(exc, "lineno", None),
+        "function": frames[-1].name if frames else None,
     }
 
 
