@@ -23,9 +23,12 @@ def forward_with_weights(module, cls, args, weights, x):
     import torch
     model = getattr(module, cls)(*args)
     params = dict(model.named_parameters())
-    missing = sorted(set(weights) - set(params))
-    if missing:
-        return f"{cls}{tuple(args)} has no parameter named {missing[0]} (it has {sorted(params)})"
+    for name, value in weights.items():
+        if name not in params:
+            return f"{cls}{tuple(args)} has no parameter named {name} (it has {sorted(params)})"
+        if tuple(params[name].shape) != value.shape:
+            return (f"{cls}{tuple(args)}: {name} has shape {tuple(params[name].shape)}, "
+                    f"expected {value.shape}")
     with torch.no_grad():
         for name, value in weights.items():
             params[name].copy_(torch.as_tensor(value))
@@ -100,7 +103,7 @@ def test_linear_module_init_within_bound(student):
                  "draw from U(-1/sqrt(x_dim), 1/sqrt(x_dim))")
         if np.ptp(value) == 0:
             fail(f"LinearModule(100, 20): every entry of {name} is the same; draw it at random "
-                 "(call reset_parameters in __init__)")
+                 "in reset_parameters, and call that in __init__")
 
 
 @pytest.mark.points(1)
@@ -135,8 +138,10 @@ def test_ffn_worked_example(student):
 @pytest.mark.parametrize("freeze_first, expected", [(False, 58), (True, 18)],
                          ids=["all trainable", "first layer frozen"])
 def test_count_parameters_small_mlp(student, freeze_first, expected):
-    """count_parameters: Linear(7, 5) has 7*5 + 5 = 40 scalars, Linear(5, 3) 18; frozen ones don't count"""
+    """count_parameters: Linear(7, 5) has 7*5 + 5 = 40 scalars, Linear(5, 3) has 18"""
     got = student.probe(count_mlp, freeze_first)
     if isinstance(got, bool) or not isinstance(got, (int, np.integer)) or got != expected:
-        frozen = " with the first layer frozen (requires_grad False)" if freeze_first else ""
-        fail(f"count_parameters: expected {expected}{frozen}, got {got!r}")
+        frozen = (" (the first layer is frozen: parameters with requires_grad False do not "
+                  "count)" if freeze_first else "")
+        tensor = " (a tensor: return a Python int, e.g. with .item())" if hasattr(got, "item") else ""
+        fail(f"count_parameters: expected {expected}, got {got!r}{frozen}{tensor}")
