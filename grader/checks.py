@@ -181,9 +181,13 @@ def expect_gradient(analytic, numeric, indices, name, *, threshold=1e-6, index_n
     """Compare an analytic gradient at `indices` with numerical partials there."""
     analytic = np.asarray(analytic, dtype=np.float64)
     picked = np.array([analytic[i] for i in indices])
+    if not np.isfinite(picked).all():
+        index = indices[int(np.argmin(np.isfinite(picked)))]
+        fail(f"{name}: non-finite gradient {picked[indices.index(index)]} at "
+             f"{_at(index_name or name, index)}")
     errors = rel_error(picked, numeric)
     worst = int(np.argmax(errors))
-    if errors[worst] > threshold:
+    if not errors[worst] <= threshold:  # NaN-safe: a NaN error fails too
         index = indices[worst]
         fail(f"{name}: gradient wrong at {_at(index_name or name, index)} (finite differences "
              f"give {_num(numeric[worst])}, your gradient {_num(picked[worst])}"

@@ -93,6 +93,8 @@ def resolve_sandbox(kind, *, allow_unsandboxed):
     if kind == "docker":
         from .docker_sandbox import DockerSandbox
         DockerSandbox().close()  # raises SandboxUnavailable when no engine answers
+    if kind == "bwrap" and bwrap_problem():
+        raise UsageError(f"the bwrap sandbox cannot run here: {bwrap_problem()}")
     if kind != "auto":
         return kind
     problem = bwrap_problem()

@@ -97,13 +97,13 @@ class Student:
     def _request(self, request, label, whole=False, probe=False):
         if self._unusable:
             raise SubmissionError(self._unusable, self._unusable_kind)
-        self._ensure_started()
         try:
-            self._process.stdin.write(_frame(request))
-            self._process.stdin.flush()
-        except (BrokenPipeError, OSError):
-            raise SubmissionError(self._died_message(label), "crash") from None
-        reply = self._read_reply(self.deadline, label)
+            reply = self._exchange(request, label)
+        except SubmissionError:
+            raise
+        except BaseException:  # interrupted mid-exchange: the worker's state is unknown
+            self._stop()
+            raise
         if not isinstance(reply, dict) or "ok" not in reply:
             self._stop()
             raise SubmissionError(f"{label}: the worker sent a malformed reply")
@@ -112,6 +112,15 @@ class Student:
                 raise SubmissionError(f"while {label}: " + explain_error("your code", reply.get("error")))
             raise SubmissionError(explain_error(label, reply.get("error")))
         return reply if whole else reply.get("value")
+
+    def _exchange(self, request, label):
+        self._ensure_started()
+        try:
+            self._process.stdin.write(_frame(request))
+            self._process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise SubmissionError(self._died_message(label), "crash") from None
+        return self._read_reply(self.deadline, label)
 
     def spawn(self):
         """Start a worker now, so it imports the module while the harness works on."""
@@ -124,14 +133,19 @@ class Student:
             return
         if self._process is not None and self._ready:
             self._stop()  # it died since its last answer: replace it
-        self.spawn()
-        try:
-            ready = self._read_reply(time.monotonic() + STARTUP_SECONDS, "importing your module",
-                                     startup=True)
-        except SubmissionError as exc:  # it died or hung while importing
-            self._unusable = str(exc)
-            self._unusable_kind = "timeout" if exc.kind == "timeout" else "invalid submission"
-            raise SubmissionError(self._unusable, self._unusable_kind) from None
+        for attempt in (1, 2):
+            self.spawn()
+            try:
+                ready = self._read_reply(time.monotonic() + STARTUP_SECONDS, "importing your module",
+                                         startup=True)
+                break
+            except SubmissionError as exc:  # it died or hung while importing
+                if exc.kind == "crash" and attempt == 1:
+                    self._sandbox.settle()  # a sandbox cannot start while a slot drains
+                    continue
+                self._unusable = str(exc)
+                self._unusable_kind = "timeout" if exc.kind == "timeout" else "invalid submission"
+                raise SubmissionError(self._unusable, self._unusable_kind) from None
         if not isinstance(ready, dict) or ready.get("ready") is not True:
             error = ready.get("error") if isinstance(ready, dict) else None
             self._unusable = "your module could not be imported: " + explain_error("import", error, bare=True)
@@ -145,10 +159,15 @@ class Student:
         try:
             header = self._read(stream, codec.HEADER_SIZE, deadline, label, startup)
             body = self._read(stream, codec.message_length(header), deadline, label, startup)
-            return codec.decode(body)
+            reply = codec.decode(body)
         except codec.CodecError as exc:
             self._stop()
             raise SubmissionError(f"{label}: the grader could not read what your code returned ({exc})") from None
+        if _pending(stream):  # a reply nobody asked for: frames written behind the worker's back
+            self._stop()
+            raise SubmissionError(f"{label}: your code wrote to the grader's channel; "
+                                  "its answers cannot be trusted", "crash")
+        return reply
 
     def _read(self, stream, size, deadline, label, startup):
         chunks, left = [], size
@@ -198,6 +217,13 @@ class Student:
                 except OSError:
                     pass
             self._process = None
+
+
+def _pending(stream):
+    """True when more bytes are waiting on the stream right now."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)
+        return bool(selector.select(0))
 
 
 def _frame(request):

@@ -26,6 +26,7 @@ import sys
 import numpy as np
 
 MAX_MESSAGE_BYTES = 64 * 2**20
+MAX_NODES = 200_000      # JSON containers and items: bounds the cost of parsing
 MAX_DEPTH = 32
 MAX_ELEMENTS = 4 * 2**20
 MAX_STRING = 2**20
@@ -130,11 +131,18 @@ def decode(data, *, tensors_on=None):
     """
     if len(data) > MAX_MESSAGE_BYTES:
         raise CodecError("message too large")
+    if data.count(b",") + data.count(b"[") + data.count(b"{") > MAX_NODES:
+        raise CodecError(f"message has too many items (more than {MAX_NODES})")
     try:
         raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise CodecError(f"malformed message: {str(exc)[:200]}") from None
-    return _from_json(raw, 0, tensors_on)
+    try:
+        return _from_json(raw, 0, tensors_on)
+    except CodecError:
+        raise
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # e.g. a NaN int64
+        raise CodecError(f"malformed message: {type(exc).__name__}: {str(exc)[:200]}") from None
 
 
 def _from_json(raw, depth, device):
@@ -162,7 +170,8 @@ def _from_json(raw, depth, device):
         dtype = _checked_dtype(body[0])
         if type(body[1]) not in (int, float, bool):
             raise CodecError("malformed numpy scalar")
-        return np.dtype(dtype).type(body[1])
+        with np.errstate(over="ignore"):  # 1e300 as float16 is inf, as numpy would make it
+            return np.dtype(dtype).type(body[1])
     if tag == "$nd" and type(body) is list and len(body) == 3:
         return _array_from_fields(body)
     if tag == "$tensor" and type(body) is list and len(body) == 5:
@@ -186,7 +195,8 @@ def _checked_dtype(name):
 def _array_from_fields(fields):
     dtype, shape, payload = fields
     dtype = np.dtype(_checked_dtype(dtype)).newbyteorder("<")
-    if type(shape) is not list or len(shape) > 16 or any(type(n) is not int or n < 0 for n in shape):
+    if (type(shape) is not list or len(shape) > 16
+            or any(type(n) is not int or not 0 <= n <= MAX_ELEMENTS for n in shape)):
         raise CodecError("malformed array shape")
     count = math.prod(shape)
     if count > MAX_ELEMENTS:

@@ -59,7 +59,8 @@ def load(assignment_id, root=None):
         raise UnknownAssignment(assignment_id)
     settings = tomllib.loads(settings_file.read_text())
     limits = Limits(memory_bytes=int(settings.get("memory_mb", 3072)) * 2**20,
-                    cpu_seconds=int(settings.get("cpu_seconds", 120)))
+                    cpu_seconds=int(settings.get("cpu_seconds", 120)),
+                    blocked_modules=tuple(settings.get("blocked_modules", ())))
     return Assignment(id=assignment_id, title=settings.get("title", assignment_id), folder=folder,
                       reference_folder=root / "reference" / assignment_id,
                       test_timeout=float(settings.get("test_timeout", 10)), limits=limits)

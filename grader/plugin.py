@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from . import results as results_mod
-from .client import Student, SubmissionError
+from .client import STARTUP_SECONDS, Student, SubmissionError
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 _state = {}
@@ -43,13 +43,17 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Give pytest-timeout a backstop a little beyond each test's own budget."""
+    """Give pytest-timeout a backstop beyond each test's own budget.
+
+    The client enforces the budget itself; the backstop only catches a stuck
+    harness, so it also leaves room for a worker's first import.
+    """
     if "config" not in _state:
         return
     default = _state["config"]["test_timeout"]
     for item in items:
         budget = _budget(item, default)
-        item.add_marker(pytest.mark.timeout(budget + 15), append=False)
+        item.add_marker(pytest.mark.timeout(budget + STARTUP_SECONDS + 15), append=False)
         item.user_properties.append(("budget", budget))
 
 

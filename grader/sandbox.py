@@ -11,6 +11,7 @@ lives in docker_sandbox.py.
 import dataclasses
 import fcntl
 import functools
+import importlib.util
 import os
 import resource
 import shutil
@@ -25,6 +26,9 @@ WORKER_FILES = ("worker.py", "codec.py")
 PACKAGE_DIR = Path(__file__).resolve().parent
 SLOT_DIR = Path(os.environ.get("GRADER_SLOT_DIR", "/tmp/grader-slots"))
 SLOT_UID_BASE = 61000
+# bwrap itself runs inside the sandbox as its PID 1, and /proc/1/environ is
+# readable there: it must not inherit the grader's environment.
+LAUNCH_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
 SLOT_COUNT = 256
 
 
@@ -40,6 +44,7 @@ class Limits:
     file_bytes: int = 16 * 2**20    # largest file, including the output log
     tmpfs_bytes: int = 64 * 2**20
     open_files: int = 256
+    blocked_modules: tuple = ()     # top-level packages the worker must not import (bwrap)
 
     def apply(self, with_nproc, address_space=True):
         """Set these as rlimits of the calling process (runs in the child).
@@ -70,6 +75,9 @@ class Sandbox:
 
     def close(self):
         """Release what the backend holds (a slot, a temp dir)."""
+
+    def settle(self):
+        """Wait until nothing of earlier workers is left (before a retried start)."""
 
     @staticmethod
     def kill(process):
@@ -117,6 +125,13 @@ class NoSandbox(Sandbox):
     def _confine(self):
         die_with_parent()
         self.limits.apply(with_nproc=self.uid is not None, address_space=not self.gpu)
+
+    def kill(self, process):
+        super().kill(process)
+        drain(self.uid, None, patience=0)
+
+    def settle(self):
+        drain(self.uid, None)
 
     def close(self):
         shutil.rmtree(self._dir, ignore_errors=True)
@@ -166,16 +181,30 @@ class BwrapSandbox(Sandbox):
     def start(self, module_source, module_name, log_file):
         contents = {f"/opt/grader/{name}": (PACKAGE_DIR / name).read_bytes() for name in WORKER_FILES}
         contents[f"/submission/{module_name}.py"] = module_source
+        contents.update(self._blocked_modules())
         fds = {inside: _memfd(data) for inside, data in contents.items()}
         argv = self._as_slot_user(
             self.command(fds, ["/opt/grader/worker.py", f"/submission/{module_name}.py", module_name]))
         try:
             return subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, cwd="/",
-                pass_fds=tuple(fds.values()), start_new_session=True, preexec_fn=self._confine)
+                env=LAUNCH_ENV, pass_fds=tuple(fds.values()), start_new_session=True,
+                preexec_fn=self._confine)
         finally:
             for fd in fds.values():
                 os.close(fd)
+
+    def _blocked_modules(self):
+        """Files that replace a blocked package's __init__.py with an ImportError."""
+        replaced = {}
+        for name in self.limits.blocked_modules:
+            spec = importlib.util.find_spec(name)
+            if spec is None or not spec.origin or not spec.origin.startswith(sys.prefix + "/"):
+                continue  # not installed in the venv: nothing to hide
+            inside = "/venv" + spec.origin[len(sys.prefix):]
+            replaced[inside] = (f"raise ImportError('{name} is not available in this assignment "
+                                f"(it is numpy only)')\n").encode()
+        return replaced
 
     def _gpu_devices(self):
         """--dev-bind for the NVIDIA device nodes, only when this grade asked for CUDA."""
@@ -196,8 +225,10 @@ class BwrapSandbox(Sandbox):
 
     def kill(self, process):
         super().kill(process)
-        if self._cgroups:
-            self._cgroups.kill_all()
+        drain(self.uid, self._cgroups, patience=0)
+
+    def settle(self):
+        drain(self.uid, self._cgroups)
 
     def close(self):
         if self._cgroups:
@@ -279,6 +310,44 @@ def _read_pids(path):
         return []
 
 
+def drain(uid, cgroups, patience=5.0):
+    """Kill whatever the slot still runs; wait up to `patience` s until it is gone.
+
+    The slot's uid (and cgroup) belong to this grade alone, so every process
+    of that uid is a leftover: a daemon, or the tail of a fork bomb that would
+    otherwise count against RLIMIT_NPROC and stop the next worker starting.
+    (Tearing down a PID namespace takes the kernel a second or two, so only a
+    retried start waits for it.)
+    """
+    if uid is None and not cgroups:
+        return
+    deadline = time.monotonic() + patience
+    while True:
+        pids = set(_pids_of_uid(uid)) if uid is not None else set()
+        if cgroups:
+            pids.update(pid for path in cgroups.paths for pid in _read_pids(path))
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.02)
+
+
+def _pids_of_uid(uid):
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    yield int(entry.name)
+            except OSError:
+                pass
+
+
 def die_with_parent():
     """In a child before exec: get SIGKILL when the thread that started it exits."""
     import ctypes
@@ -346,7 +415,7 @@ def bwrap_problem():
     sandbox = BwrapSandbox()
     try:
         argv = sandbox._as_slot_user(sandbox.command({}, ["-c", "import numpy"]))
-        proc = subprocess.run(argv, capture_output=True, timeout=30)
+        proc = subprocess.run(argv, capture_output=True, timeout=30, env=LAUNCH_ENV)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap could not start: {exc}"
     finally:

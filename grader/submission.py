@@ -73,12 +73,10 @@ def _candidates(assignment_id):
 
 def _from_folder(folder, assignment_id):
     found, seen = [], []
-    for depth_glob in ("*", "*/*", "*/*/*"):
-        for entry in sorted(folder.glob(depth_glob)):
-            if entry.name.startswith(("__MACOSX", ".")) or "__MACOSX" in entry.parts:
-                continue
+    for entries in _walk(folder, levels=3):
+        for entry in entries:
             seen.append(printable(str(entry.relative_to(folder))))
-            if entry.name in _candidates(assignment_id) and entry.is_file() and not entry.is_symlink():
+            if entry.name in _candidates(assignment_id):
                 found.append(entry)
         if found:
             break
@@ -89,6 +87,32 @@ def _from_folder(folder, assignment_id):
         raise InvalidSubmission(f"{chosen.name} is larger than {MAX_SOURCE_BYTES // 2**20} MiB")
     source, notes = _from_file(chosen.name, chosen.read_bytes(), assignment_id)
     return source, _ambiguity(found, chosen) + notes
+
+
+def _walk(folder, levels):
+    """Regular files level by level, never through a symbolic link.
+
+    A link anywhere (a file, or a folder such as `answer -> /course/reference`)
+    is skipped, so nothing outside the submission can be picked up.
+    """
+    current = [folder]
+    for _ in range(levels):
+        files, folders = [], []
+        for parent in current:
+            try:
+                children = sorted(os.scandir(parent), key=lambda e: e.name)
+            except OSError:
+                continue
+            for child in children:
+                if child.name.startswith(("__MACOSX", ".")) or child.is_symlink():
+                    continue
+                path = Path(child.path)
+                if child.is_dir(follow_symlinks=False):
+                    folders.append(path)
+                elif child.is_file(follow_symlinks=False):
+                    files.append(path)
+        yield files
+        current = folders
 
 
 def _from_zip(data, name, assignment_id):
