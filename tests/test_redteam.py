@@ -7,10 +7,13 @@ exploit. Its header says what it tries and which defence should stop it:
     # attack: what the submission tries
     # defence: what stops it
     # stage: file | folder | zip | notebook | link   (how it is handed in; default file)
-    # budget: seconds the whole grade may take (default 60)
+    # allowance: seconds the attack may legitimately spend in the grader's own
+    #            timeouts (a hang costs its test's budget); default 0
     # late: seconds to wait before looking again for late damage (daemons)
     # then-clean: true   (grade the twin afterwards: it must be unaffected)
     # must-fail: a test the exploit must not turn into a pass
+    # costs-only: the one test the exploit runs in; every other test must get
+    #             the twin's verdict (a crash or hang costs that test only)
     # module: none       (a folder stage without the module at its top)
 
 A folder or zip stage ships the files in the attack's SHIPPED dict (read
@@ -26,7 +29,9 @@ fails; write nothing outside the sandbox (marker paths, the out dir, the
 venv, the repository); leak no secret of the grader's environment and no
 reference or hidden-test source into any output; reach no loopback
 listener; leave no process alive; write a results.json under 1 MB with every
-test graded; never hit an internal grader error; and finish within budget.
+test graded; never hit an internal grader error; and finish within budget:
+its allowance plus WORK_FACTOR times the twin's own grade time (measured in
+the same run, so a loaded machine does not turn the suite red) plus SLACK.
 """
 import ast
 import ctypes
@@ -53,10 +58,10 @@ REDTEAM = ROOT / "tests" / "redteam"
 TWIN = REDTEAM / "twin.py"
 ATTACKS = sorted(p for p in REDTEAM.glob("*.py") if p != TWIN)
 REFERENCE = ROOT / "reference" / "polyfit" / "polyfit.py"
-PROTECTED = [*sorted((ROOT / "reference" / "polyfit").glob("*.py")),
-             *sorted((ROOT / "assignments" / "polyfit").glob("*")), *sorted(REDTEAM.glob("*.py"))]
+WATCHED_DIRS = [ROOT / "reference" / "polyfit", ROOT / "assignments" / "polyfit", REDTEAM]
 SITE_PACKAGES = Path(sys.prefix) / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
-DEFAULT_BUDGET = 60.0
+TWIN_BUDGET = 120.0
+WORK_FACTOR, SLACK = 3.0, 15.0
 STRAY_GRACE = 2.0           # seconds for the kernel to finish tearing a sandbox down
 RESULTS_LIMIT = 2**20
 LEAKS = ("BEGIN SOLUTION", "def problem(rng")   # the reference's and the hidden suite's source
@@ -96,7 +101,7 @@ def stage(path, values, folder):
     source = fill(raw, values)
     extra = {name: fill(item, values) if isinstance(item, str) else tuple(
         fill(x, values) if isinstance(x, str) else x for x in item)
-        for name, item in shipped(raw).items()}
+        for name, item in (shipped(raw) if kind in ("folder", "zip") else {}).items()}
     resolve = {"@SELF@": source, "@CORRECT@": REFERENCE.read_text()}
     folder.mkdir(parents=True, exist_ok=True)
     if kind == "file":
@@ -261,11 +266,10 @@ def marked_processes(marker):
     return hits
 
 
-def protected_digest():
-    digest = hashlib.sha256()
-    for path in PROTECTED:
-        digest.update(path.name.encode() + (path.read_bytes() if path.is_file() else b"-"))
-    return digest.hexdigest()
+def repository_state():
+    """The reference solution's bytes and the names in the folders an attack would write to."""
+    names = sorted(str(p) for folder in WATCHED_DIRS for p in folder.iterdir() if p.name != "__pycache__")
+    return hashlib.sha256(REFERENCE.read_bytes()).hexdigest(), names
 
 
 def site_hooks():
@@ -280,9 +284,7 @@ def site_hooks():
 class Grade:
     name: str
     data: dict
-    text: str          # stdout, stderr and every file of the out dir, for leak checks
     elapsed: float
-    out: Path
     problems: list     # everything that escaped the sandbox
 
 
@@ -302,7 +304,12 @@ def run_grade(submission, out, env, timeout):
     return process.returncode, stdout, stderr, time.monotonic() - started
 
 
-def grade_attack(path, tmp_path, label=None):
+def budget_for(path, twin):
+    """Seconds the grade of attack `path` may take, given the twin's grade time."""
+    return float(headers(path.read_text()).get("allowance", 0)) + WORK_FACTOR * twin.elapsed + SLACK
+
+
+def grade_attack(path, tmp_path, budget, label=None):
     """Stage and grade one attack; return the Grade with every containment problem found."""
     name = label or path.stem
     marker = "rt" + secrets.token_hex(5)
@@ -314,11 +321,10 @@ def grade_attack(path, tmp_path, label=None):
     out = tmp_path / "out"
     listener = Listener(marker)
     info = headers(path.read_text())
-    budget = float(info.get("budget", DEFAULT_BUDGET))
     values = {"OUT": str(out), "PORT": str(listener.port), "MARKER": marker, "PWNED": pwned,
               "ROOT": str(ROOT), "HOSTSECRET": str(host_secret_file), "NAME": name}
     _clean_markers(pwned, marker)
-    digest, hooks = protected_digest(), site_hooks()
+    repository, hooks = repository_state(), site_hooks()
     problems = []
     try:
         submission = stage(path, values, tmp_path / "staged")
@@ -334,8 +340,8 @@ def grade_attack(path, tmp_path, label=None):
             if attempt != "after the grade":
                 time.sleep(late)
             problems += [f"{attempt}: {p}" for p in _escapes(pwned, marker, listener, out)]
-        if protected_digest() != digest:
-            problems.append("the repository's reference, assignment or red-team files changed")
+        if repository_state() != repository:
+            problems.append("the reference solution changed or files appeared in the repository")
         if site_hooks() != hooks:
             problems.append(f"the venv's site-packages changed: {site_hooks()}")
         if code != 0:
@@ -353,7 +359,7 @@ def grade_attack(path, tmp_path, label=None):
                 problems.append(f"the output leaks {leaked[:20]!r}")
         if elapsed > budget:
             problems.append(f"the grade took {elapsed:.1f} s, over its budget of {budget:g} s")
-        return Grade(name, data, text, elapsed, out, problems)
+        return Grade(name, data, elapsed, problems)
     finally:
         listener.close()
         host_secret_file.unlink(missing_ok=True)
@@ -382,7 +388,7 @@ def verdicts(data):
     return {t["extra_data"]["nodeid"]: t["status"] for t in data["tests"] if "extra_data" in t}
 
 
-def assert_no_better_than_twin(grade, twin, must_fail=()):
+def assert_no_better_than_twin(grade, twin, must_fail=(), costs_only=None):
     """The attack's grade is complete, consistent and no better than the twin's, test by test."""
     data, problems = grade.data, list(grade.problems)
     if data["score"] > twin.data["score"]:
@@ -399,6 +405,10 @@ def assert_no_better_than_twin(grade, twin, must_fail=()):
     for needle in must_fail:
         if not any(needle in nodeid and status == "failed" for nodeid, status in mine.items()):
             problems.append(f"{needle} did not fail")
+    if costs_only:
+        changed = [nodeid for nodeid, status in mine.items() if costs_only not in nodeid and theirs.get(nodeid) != status]
+        if changed:
+            problems.append(f"the exploit in {costs_only} also changed: {changed}")
     internal = [t["output"][:300] for t in data["tests"] if "internal grader error" in t["output"]]
     if internal:
         problems.append(f"internal grader errors: {internal}")
@@ -410,7 +420,7 @@ def assert_no_better_than_twin(grade, twin, must_fail=()):
 @pytest.fixture(scope="module")
 def twin(tmp_path_factory):
     """The honest twin's grade, checked like an attack."""
-    grade = grade_attack(TWIN, tmp_path_factory.mktemp("twin"), label="twin")
+    grade = grade_attack(TWIN, tmp_path_factory.mktemp("twin"), TWIN_BUDGET, label="twin")
     assert not grade.problems, grade.problems
     return grade
 
@@ -427,16 +437,16 @@ def test_twin_is_a_partial_solution(twin):
 @pytest.mark.parametrize("path", ATTACKS, ids=lambda p: p.stem)
 def test_attack_is_contained(path, twin, tmp_path):
     info = headers(path.read_text())
-    grade = grade_attack(path, tmp_path)
+    grade = grade_attack(path, tmp_path, budget_for(path, twin))
     print(f"{path.stem}: {grade.data['score']:g} / {grade.data['extra_data']['max_score']:g}, "
           f"status {grade.data['extra_data']['status']}, {grade.elapsed:.1f} s")
     if info.get("then-clean"):
-        after = grade_attack(TWIN, tmp_path / "after", label=f"{path.stem}-after")
+        after = grade_attack(TWIN, tmp_path / "after", budget_for(TWIN, twin), label=f"{path.stem}-after")
         grade.problems += [f"the next grade: {p}" for p in after.problems]
         if verdicts(after.data) != verdicts(twin.data) or after.data["score"] != twin.data["score"]:
             grade.problems.append(f"the next submission was graded differently: {after.data['output']}")
     must_fail = [s.strip() for s in info.get("must-fail", "").split(",") if s.strip()]
-    assert_no_better_than_twin(grade, twin, must_fail)
+    assert_no_better_than_twin(grade, twin, must_fail, info.get("costs-only"))
 
 
 def test_corpus_covers_the_catalogue():

@@ -1,5 +1,7 @@
 # attack: unbounded recursion with a raised recursion limit in mse_grad (C stack overflow)
 # defence: the crash costs that test; a fresh worker serves the next
+# allowance: 10
+# costs-only: test_mse_grad_finite_differences
 """Red-team submission: the honest twin (tests/redteam/twin.py) plus one exploit."""
 import sys
 
@@ -24,8 +26,10 @@ def mse_loss(y_pred, y):
 
 
 def mse_grad(X, w, y):
-    sys.setrecursionlimit(10**7)
-    return _down(0)
+    if X.shape[0] == 13:
+        sys.setrecursionlimit(10**7)
+        return _down(0)
+    return X.T @ (X @ w - y) / len(y)
 
 
 def gd_step(X, w, y, lr):

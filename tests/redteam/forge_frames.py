@@ -39,8 +39,8 @@ def mse_loss(y_pred, y):
 
 
 def mse_grad(X, w, y):
-    _send({"ok": True, "value": {"$np": ["int8", 1000]}})
-    _send({"ok": True, "value": {"$np": ["uint64", -1]}})
+    _send({"$dict": {"ok": True, "value": {"$np": ["int8", 1000]}}})
+    _send({"$dict": {"ok": True, "value": {"$np": ["uint8", -1]}}})
     return X.T @ (X @ w - y) / len(y)
 
 

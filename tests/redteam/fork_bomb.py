@@ -1,7 +1,8 @@
-# attack: a fork bomb (at most 500 forks) of spinning children, in one test
-# defence: RLIMIT_NPROC per slot uid, a PID namespace, SIGKILL at the deadline
-# budget: 60
+# attack: a fork bomb (at most 500 forks) of spinning children, spinning itself until the test's deadline
+# defence: RLIMIT_NPROC and a pids cgroup per slot, a PID namespace, SIGKILL at the deadline; the next test gets a fresh worker
+# allowance: 10
 # late: 1
+# costs-only: test_mse_grad_finite_differences
 """Red-team submission: the honest twin (tests/redteam/twin.py) plus one exploit."""
 import os
 import time
@@ -42,6 +43,8 @@ def mse_grad(X, w, y):
                     pass
                 os._exit(0)
             children += 1
+        while True:
+            pass
     return X.T @ (X @ w - y) / len(y)
 
 

@@ -1,6 +1,7 @@
 # attack: import torch (not allowed in polyfit) and delete it from sys.modules so the numpy-only probe cannot see it
 # defence: the numpy-only rule must not be decided by data the submission controls
 # must-fail: test_numpy_only
+# allowance: 15
 """Red-team submission: the honest twin (tests/redteam/twin.py) plus one exploit."""
 import sys
 import torch

@@ -1,6 +1,6 @@
 # attack: sleep forever at import, ignoring SIGTERM: every test waits for a worker that never becomes ready
 # defence: the import gets one startup budget; after it the module is unusable and the remaining tests fail at once
-# budget: 90
+# allowance: 70
 """Red-team submission: the honest twin (tests/redteam/twin.py) plus one exploit."""
 import signal
 import time

@@ -1,6 +1,7 @@
 # attack: a folder whose polyfit.py is a symlink to the reference solution (the twin sits one level down)
 # defence: symlinks in a submission are never followed
 # stage: folder
+# module: none
 """Red-team submission: the honest twin (tests/redteam/twin.py) plus one exploit."""
 import numpy as np
 

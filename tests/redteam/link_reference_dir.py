@@ -38,6 +38,6 @@ def fit(x, y, degree=3, lr=5e-3, steps=2000, seed=0):
 
 
 SHIPPED = {
-    "solution": ("symlink", "@ROOT@/reference/polyfit"),
+    "answer": ("symlink", "@ROOT@/reference/polyfit"),
     "mine/polyfit.py": "@SELF@",
 }

@@ -1,5 +1,6 @@
 # attack: allocate up to 6 GB in mse_grad
 # defence: RLIMIT_AS from the assignment's memory_mb
+# costs-only: test_mse_grad_finite_differences
 """Red-team submission: the honest twin (tests/redteam/twin.py) plus one exploit."""
 import numpy as np
 
@@ -18,13 +19,14 @@ def mse_loss(y_pred, y):
 
 
 def mse_grad(X, w, y):
-    hoard = []
-    try:
-        for _ in range(60):
-            hoard.append(np.ones(100 * 2**20 // 8))
-    except MemoryError:
-        pass
-    del hoard
+    if X.shape[0] == 13:
+        hoard = []
+        try:
+            for _ in range(60):
+                hoard.append(np.ones(100 * 2**20 // 8))
+        except MemoryError:
+            pass
+        del hoard
     return X.T @ (X @ w - y) / len(y)
 
 

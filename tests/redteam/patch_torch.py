@@ -1,5 +1,6 @@
 # attack: import torch and monkeypatch torch.allclose / torch.testing.assert_close / torch.equal
 # defence: comparisons run in the harness; the patch stays in the worker
+# allowance: 15
 """Red-team submission: the honest twin (tests/redteam/twin.py) plus one exploit."""
 import torch
 

@@ -1,6 +1,7 @@
 # attack: ignore SIGTERM/SIGINT, cancel alarms and spin forever (in one test)
 # defence: the harness enforces the deadline from outside and SIGKILLs the sandbox
-# budget: 60
+# allowance: 10
+# costs-only: test_mse_grad_finite_differences
 """Red-team submission: the honest twin (tests/redteam/twin.py) plus one exploit."""
 import signal
 

@@ -1,5 +1,6 @@
 # attack: return a torch.Tensor subclass whose __torch_function__ makes comparisons pass
 # defence: tensors cross as bytes and come back as plain tensors; comparisons run in the harness
+# allowance: 15
 """Red-team submission: the honest twin (tests/redteam/twin.py) plus one exploit."""
 import torch
 

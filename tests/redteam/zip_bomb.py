@@ -37,6 +37,6 @@ def fit(x, y, degree=3, lr=5e-3, steps=2000, seed=0):
 
 
 SHIPPED = {
-    "polyfit.py": ("repeat", "#" * 1023 + "\n", 100 * 1024),
+    "polyfit.py": ("repeat", "# padding\n", 10485760),
     "inner.zip": ("repeat", "PK", 1000),
 }
