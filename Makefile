@@ -16,7 +16,7 @@ grade: venv sandbox
 	@for a in $$(ls examples); do [ "$$a" = polyfit ] || $(PY) -m grader batch $$a examples/$$a --out out/examples/$$a; done
 
 test: venv sandbox
-	$(PY) -m pytest tests -q -p no:cacheprovider --durations=15
+	$(PY) -m pytest tests -q -p no:cacheprovider -n 2 --durations=20
 
 venv: $(STAMP)
 

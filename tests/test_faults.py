@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, needs_bwrap
-from test_redteam import REFERENCE, TWIN, _prctl_subreaper, strays
+from test_redteam import REFERENCE, TWIN, _children, _prctl_subreaper, strays
 
 SLOW_TEST = 13   # rows of X in the hidden finite-difference test, the 13th test graded
 SLEEP = 8        # seconds that test spends in mse_grad (its budget is 10)
@@ -48,6 +48,7 @@ def graded_so_far(out):
 @needs_bwrap
 def test_grader_killed_mid_grade_leaves_no_score_and_a_rerun_completes(tmp_path):
     submission, out = slow_reference(tmp_path), tmp_path / "out"
+    before = {pid for pid, _ in _children()}
     _prctl_subreaper(True)
     try:
         process = subprocess.Popen(cli(submission, out), cwd=ROOT, start_new_session=True,
@@ -61,7 +62,7 @@ def test_grader_killed_mid_grade_leaves_no_score_and_a_rerun_completes(tmp_path)
         process.wait()
         time.sleep(SLEEP + 4)                             # long enough for a survivor to finish
         written = (out / "results.json").exists()
-        left = strays()
+        left = strays(before)
     finally:
         _prctl_subreaper(False)
     assert not left, f"processes outlived the killed grader: {left}"

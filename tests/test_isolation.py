@@ -13,7 +13,7 @@ import sys
 import time
 
 from conftest import ROOT, needs_bwrap
-from test_redteam import REDTEAM, REFERENCE, _prctl_subreaper, strays
+from test_redteam import REDTEAM, REFERENCE, _children, _prctl_subreaper, strays
 
 BOMB = REDTEAM / "isolation" / "fork_bomb_forever.py"
 FACTOR, SLACK = 3.0, 5.0
@@ -62,6 +62,7 @@ def partial_tests(out):
 def test_fork_bomb_does_not_starve_a_parallel_grade(tmp_path):
     alone = timed_reference_grade(tmp_path / "alone")
     bomb_out = tmp_path / "bomb"
+    before = {pid for pid, _ in _children()}
     _prctl_subreaper(True)
     bomb = subprocess.Popen(grade_command(BOMB, bomb_out), cwd=ROOT, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -76,7 +77,7 @@ def test_fork_bomb_does_not_starve_a_parallel_grade(tmp_path):
     finally:
         os.killpg(bomb.pid, signal.SIGKILL)
         bomb.wait()
-        strays()   # the bomb's harness and sandbox, left by the kill (test_faults covers that case)
+        strays(before)   # the bomb's harness and sandbox, left by the kill (test_faults covers that case)
         _prctl_subreaper(False)
     print(f"reference alone {alone:.2f} s; beside the fork bomb ({spinning} slot processes running) "
           f"{beside:.2f} s; allowed {FACTOR * alone + SLACK:.2f} s")

@@ -222,12 +222,17 @@ def _describe(pid):
     return f"pid {pid}: {cmdline[:200]}"
 
 
-def strays(grace=STRAY_GRACE):
-    """Descendants still alive after the grade returned (killed here); zombies are reaped."""
+def strays(before, grace=STRAY_GRACE):
+    """Descendants still alive after the grade returned (killed here); zombies are reaped.
+
+    Children this test process already had (a fixture's server, say) are not the grade's.
+    """
     found, deadline = [], time.monotonic() + grace
     while True:
         live = []
         for pid, state in _children():
+            if pid in before:
+                continue
             if state == "Z":
                 try:
                     os.waitpid(pid, os.WNOHANG)
@@ -328,11 +333,12 @@ def grade_attack(path, tmp_path, budget, label=None):
     problems = []
     try:
         submission = stage(path, values, tmp_path / "staged")
+        before = {pid for pid, _ in _children()}
         _prctl_subreaper(True)
         try:
             code, stdout, stderr, elapsed = run_grade(submission, out, {**os.environ, "GRADER_TEST_SECRET": secret},
                                                       budget + 15)
-            problems += [f"process alive after the grade: {p}" for p in strays()]
+            problems += [f"process alive after the grade: {p}" for p in strays(before)]
         finally:
             _prctl_subreaper(False)
         late = float(info.get("late", 0))
