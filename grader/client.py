@@ -19,7 +19,7 @@ import time
 
 from . import codec
 
-STARTUP_SECONDS = 60.0
+STARTUP_SECONDS = 30.0
 
 
 class SubmissionError(Exception):

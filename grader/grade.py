@@ -27,6 +27,7 @@ class Options:
     hidden: bool = True
     cuda: bool = False
     timeout: float = GRADE_TIMEOUT
+    reverse: bool = False   # run the tests in reverse order (to show a suite is order-independent)
 
 
 def grade(assignment, submission_path, out_dir, options=Options()):
@@ -52,6 +53,7 @@ def grade(assignment, submission_path, out_dir, options=Options()):
             "out_dir": str(out_dir.resolve()),
             "sandbox": options.sandbox,
             "cuda": options.cuda,
+            "reverse": options.reverse,
             "status": "ok",
             "notes": notes,
             "test_timeout": assignment.test_timeout,

@@ -50,6 +50,8 @@ def pytest_collection_modifyitems(session, config, items):
     """
     if "config" not in _state:
         return
+    if _state["config"].get("reverse"):
+        items.reverse()
     default = _state["config"]["test_timeout"]
     for item in items:
         budget = _budget(item, default)

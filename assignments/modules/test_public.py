@@ -53,6 +53,8 @@ def count_mlp(module, freeze_first):
 
 def init_values(module, x_dim, y_dim):
     """building LinearModule and reading W and b"""
+    import torch
+    torch.manual_seed(0)  # the same draws every grade, so the same message
     model = module.LinearModule(x_dim, y_dim)
     return model.W.detach(), model.b.detach()
 
