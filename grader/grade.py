@@ -12,10 +12,9 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from . import course, results, submission
+from . import results, submission
 from .sandbox import die_with_parent
 
 GRADE_TIMEOUT = 900.0
@@ -49,12 +48,11 @@ def grade(assignment, submission_path, out_dir, options=Options()):
             "module_file": str(module_file),
             "reference_file": str(assignment.reference) if assignment.reference else None,
             "suites": [str(s) for s in assignment.suites(hidden=options.hidden)],
-            "root": str(course.ROOT),
+            "root": str(assignment.folder.parent.parent),  # the course this assignment is from
             "out_dir": str(out_dir.resolve()),
             "sandbox": options.sandbox,
             "cuda": options.cuda,
             "reverse": options.reverse,
-            "status": "ok",
             "notes": notes,
             "test_timeout": assignment.test_timeout,
             "limits": dataclasses.asdict(assignment.limits),

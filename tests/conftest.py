@@ -1,6 +1,4 @@
 """Shared fixtures for the engine's own tests."""
-import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path

@@ -11,7 +11,6 @@ Every `fails:` entry must name (a substring of the id of) a failing test, the
 grade must be below the maximum, and every failing test must say why in a
 message the student can read.
 """
-from pathlib import Path
 
 import pytest
 
