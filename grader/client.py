@@ -116,7 +116,7 @@ class Student:
     def _exchange(self, request, label):
         self._ensure_started()
         try:
-            self._process.stdin.write(_frame(request))
+            self._process.stdin.write(codec.frame(codec.encode(request)))
             self._process.stdin.flush()
         except (BrokenPipeError, OSError):
             raise SubmissionError(self._died_message(label), "crash") from None
@@ -224,11 +224,6 @@ def _pending(stream):
     with selectors.DefaultSelector() as selector:
         selector.register(stream, selectors.EVENT_READ)
         return bool(selector.select(0))
-
-
-def _frame(request):
-    data = codec.encode(request)
-    return codec._HEADER.pack(len(data)) + data
 
 
 def explain_error(label, error, bare=False):

@@ -214,9 +214,13 @@ def _array_from_fields(fields):
 
 # --- framing --------------------------------------------------------------------
 
+def frame(data):
+    """Encoded bytes with their length prefix, as they travel."""
+    return _HEADER.pack(len(data)) + data
+
+
 def write_message(stream, value):
-    data = encode(value)
-    stream.write(_HEADER.pack(len(data)) + data)
+    stream.write(frame(encode(value)))
     stream.flush()
 
 

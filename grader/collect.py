@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from .plugin import describe
+
 
 class _Collector:
     def __init__(self):
@@ -14,18 +16,9 @@ class _Collector:
 
     def pytest_collection_modifyitems(self, items):
         for item in items:
-            points = item.get_closest_marker("points")
-            visibility = item.get_closest_marker("visibility")
-            doc = getattr(item.function, "__doc__", None)
-            name = doc.strip().splitlines()[0] if doc and doc.strip() else item.name
-            if hasattr(item, "callspec"):
-                name += f" [{item.callspec.id}]"
-            self.tests.append({
-                "suite": Path(str(item.fspath)).stem, "name": name, "nodeid": item.nodeid,
-                "points": float(points.args[0]) if points else 1.0,
-                "visibility": visibility.args[0] if visibility else "visible",
-                "gpu": item.get_closest_marker("gpu") is not None,
-            })
+            test = describe(item)
+            test["points"] = test.pop("max_score")
+            self.tests.append(test)
 
 
 _lock = threading.Lock()  # pytest.main is not thread-safe; batches grade from threads

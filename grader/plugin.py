@@ -151,20 +151,24 @@ def pytest_runtest_makereport(item, call):
         _record(item, report, call)
 
 
-def _record(item, report, call):
+def describe(item):
+    """A test as results and listings name it: title, id, suite, points, visibility, gpu."""
     points = item.get_closest_marker("points")
     visibility = item.get_closest_marker("visibility")
     visibility = visibility.args[0] if visibility else "visible"
     if visibility not in VISIBILITIES:
         raise ValueError(f"{item.nodeid}: unknown visibility {visibility!r}")
-    record = {
-        "name": _title(item),
-        "nodeid": item.nodeid,
-        "suite": Path(str(item.fspath)).stem,
-        "max_score": float(points.args[0]) if points else 1.0,
-        "visibility": visibility,
-        "duration": round(report.duration, 3),
-    }
+    doc = getattr(item.function, "__doc__", None)
+    title = doc.strip().splitlines()[0] if doc and doc.strip() else item.name
+    if hasattr(item, "callspec"):
+        title += f" [{item.callspec.id}]"
+    return {"name": title, "nodeid": item.nodeid, "suite": Path(str(item.fspath)).stem,
+            "max_score": float(points.args[0]) if points else 1.0, "visibility": visibility,
+            "gpu": item.get_closest_marker("gpu") is not None}
+
+
+def _record(item, report, call):
+    record = dict(describe(item), duration=round(report.duration, 3))
     if report.skipped:
         record["reason"] = "needs CUDA, which is not available here"
         _state["skipped"].append(record)
@@ -179,13 +183,6 @@ def _record(item, report, call):
             record["printed"] = printed[-2000:]
         _state["records"].append(record)
     _write(partial=True)
-
-
-def _title(item):
-    doc = getattr(item.function, "__doc__", None)
-    first = doc.strip().splitlines()[0] if doc and doc.strip() else item.name
-    params = f" [{item.callspec.id}]" if hasattr(item, "callspec") else ""
-    return first + params
 
 
 def _message(call):

@@ -263,22 +263,14 @@ class Cgroups:
             except OSError:
                 continue
             self.paths.append(path)
-        self.kill_all()
+        drain(None, self, patience=0)  # leftovers of an earlier grade in this slot
 
     def join(self):
         for path in self.paths:
             (path / "cgroup.procs").write_text(str(os.getpid()))
 
-    def kill_all(self):
-        for path in self.paths:
-            for pid in _read_pids(path):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-
     def remove(self):
-        self.kill_all()
+        drain(None, self)
         for path in self.paths:
             for _ in range(50):
                 try:

@@ -43,7 +43,7 @@ def main(module_file, module_name):
         except codec.CodecError as exc:
             data = codec.encode({"ok": False, "error": {
                 "type": "ReturnValueError", "message": str(exc), "traceback": ""}})
-        replies.write(codec._HEADER.pack(len(data)) + data)
+        replies.write(codec.frame(data))
         replies.flush()
 
 
