@@ -220,10 +220,14 @@ class Student:
 
 
 def _pending(stream):
-    """True when more bytes are waiting on the stream right now."""
+    """True when more bytes wait on the stream right now (not merely its end).
+
+    Nothing may follow a reply, so reading here consumes nothing legitimate;
+    a worker that exits right after replying shows only end-of-file.
+    """
     with selectors.DefaultSelector() as selector:
         selector.register(stream, selectors.EVENT_READ)
-        return bool(selector.select(0))
+        return bool(selector.select(0)) and os.read(stream.fileno(), 1) != b""
 
 
 def explain_error(label, error, bare=False):

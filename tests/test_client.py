@@ -102,3 +102,19 @@ def test_an_import_failure_makes_every_call_fail_without_restarting(backend):
     finally:
         handle.close()
         sandbox.close()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_import_error_is_reported_even_when_the_worker_exits_at_once(backend):
+    """The worker replies with the error and exits: its end of file is not a protocol breach."""
+    sandbox = make_sandbox(backend)
+    try:
+        for _ in range(8):  # the exit races the reply; repeat to meet the race
+            handle = Student(sandbox, b"def broken(:\n", "mod")
+            handle.timeout = 5
+            try:
+                assert "SyntaxError" in expect_error(handle, "broken")
+            finally:
+                handle.close()
+    finally:
+        sandbox.close()
