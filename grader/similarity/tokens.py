@@ -1,0 +1,218 @@
+"""Normalised tokens of a Python source, and where its functions are.
+
+Pygments' Python lexer reads any text (a syntax error, a half-written
+notebook cell, stray bytes) without failing, so every submission gets tokens
+and nothing is ever imported or compiled. Normalisation follows MOSS and
+JPlag: comments, docstrings and layout vanish, every literal becomes `N` or
+`S`, and every name the student chose becomes `V` (variables, parameters,
+their own functions and classes, attributes they assign such as
+`self.hidden`). What stays verbatim is what a student cannot rename without
+changing the program: keywords, operators, builtins, keyword-argument names
+(`axis=`), library attributes (`.T`, `.sum`) and imported modules, the
+latter under their full name (`np` after `import numpy as np` is `numpy`).
+"""
+import bisect
+import dataclasses
+import re
+
+from pygments.lexers.python import PythonLexer
+from pygments.token import Comment, Keyword, Name, Number, Operator, String, Text
+
+VARIABLE, NUMBER, STRING = "V", "N", "S"
+_LEXER = PythonLexer()
+_SOLUTION_BLOCK = re.compile(r"^[ \t]*# BEGIN SOLUTION[ \t]*$", re.MULTILINE)
+_KEPT_NAMES = (Name.Builtin, Name.Exception, Name.Decorator, Name.Namespace)
+
+
+@dataclasses.dataclass(frozen=True)
+class Token:
+    text: str    # normalised
+    start: int   # character offsets in the source, for highlighting
+    end: int
+    line: int    # 1-based
+
+
+@dataclasses.dataclass(frozen=True)
+class Function:
+    name: str    # qualified: `fit`, `FFN.forward`
+    head: int    # token index of its `def`
+    first: int   # token index range of its body (after the signature's colon)
+    last: int
+    start: int   # character range of the whole definition
+    end: int
+
+
+def normalise(text: str) -> list[Token]:
+    """The normalised tokens of a source text (any text at all)."""
+    lines = _line_starts(text)
+    raw = [(i, bisect.bisect_right(lines, i), kind, value)
+           for i, kind, value in _LEXER.get_tokens_unprocessed(text)
+           if value.strip() and kind not in Comment and kind not in String.Doc and kind not in Text]
+    aliases, own_attributes = _declarations(raw)
+    tokens, depth = [], 0
+    for n, (start, line, kind, value) in enumerate(raw):
+        previous = raw[n - 1][3] if n else ""
+        following = raw[n + 1][3] if n + 1 < len(raw) else ""
+        if kind in String:
+            if n and raw[n - 1][2] in String and tokens:   # "a" "b", f-string pieces: one S
+                tokens[-1] = dataclasses.replace(tokens[-1], end=start + len(value))
+                continue
+            normal = STRING
+        elif kind in Number:
+            normal = NUMBER
+        elif kind in Name and not kind in Name.Builtin.Pseudo:
+            normal = _name(kind, value, previous, following, depth, aliases, own_attributes)
+        else:
+            normal = value
+        depth = max(0, depth + (value in ("(", "[", "{")) - (value in (")", "]", "}")))
+        tokens.append(Token(normal, start, start + len(value), line))
+    return tokens
+
+
+def _name(kind, value, previous, following, depth, aliases, own_attributes):
+    if previous == ".":
+        return VARIABLE if value in own_attributes else value
+    if kind in _KEPT_NAMES and kind not in Name.Namespace:
+        return value
+    if value in aliases:
+        return aliases[value]
+    if depth and following == "=":      # a keyword argument: f(x, axis=0)
+        return value
+    return VARIABLE
+
+
+def _declarations(raw):
+    """Imported names with their full module paths, and the attributes the student assigns.
+
+    An attribute is the student's own when it is assigned (`self.hidden = ...`,
+    `ctx.a, ctx.b = ...`): its name is theirs to choose, so it is abstracted
+    everywhere in the file.
+    """
+    aliases, own_attributes = {}, set()
+    for statement in _statements(raw):
+        words = [value for _, _, _, value in statement]
+        if words[0] in ("import", "from") and statement[0][2] in Keyword.Namespace:
+            aliases.update(_import_aliases(words))
+            continue
+        target_end = _assignment(words)
+        for n in range(1, target_end):
+            if words[n - 1] == "." and statement[n][2] in Name and words[n + 1] in ("=", ",", *_AUGMENTED):
+                own_attributes.add(words[n])
+    return aliases, own_attributes
+
+
+_AUGMENTED = ("+", "-", "*", "/", "%", "@", "&", "|", "^", "<<", ">>", "**", "//")
+
+
+def _statements(raw):
+    """Runs of tokens from a line start at bracket depth 0 to the next one (or a `;`)."""
+    statement, depth, line = [], 0, None
+    for token in raw:
+        value = token[3]
+        if statement and ((depth == 0 and token[1] != line) or value == ";"):
+            yield statement
+            statement = []
+        if value != ";":
+            statement.append(token)
+        depth = max(0, depth + (value in ("(", "[", "{")) - (value in (")", "]", "}")))
+        line = token[1]
+    if statement:
+        yield statement
+
+
+def _assignment(words):
+    """The index of a statement's top-level assignment `=` (0 when it assigns nothing)."""
+    depth = 0
+    for n, word in enumerate(words):
+        depth += (word in ("(", "[", "{")) - (word in (")", "]", "}"))
+        if word == "=" and depth == 0 and n and words[n - 1] not in ("<", ">", "!"):
+            return n
+    return 0
+
+
+def _import_aliases(words):
+    """{bound name: full dotted name} for one `import ...` or `from ... import ...` statement."""
+    words = [w for w in words if w not in ("(", ")")]
+    found = {}
+    if words[0] == "from":
+        if "import" not in words:
+            return found
+        cut = words.index("import")
+        clauses, prefix = words[cut + 1:], "".join(words[1:cut]) + "."
+    else:
+        clauses, prefix = words[1:], ""
+    clause = []
+    for word in clauses + [","]:
+        if word != ",":
+            clause.append(word)
+            continue
+        if "as" in clause and clause.index("as") + 1 < len(clause):
+            cut = clause.index("as")
+            found[clause[cut + 1]] = prefix + "".join(clause[:cut])
+        elif clause:
+            first = "".join(clause).split(".")[0]
+            found[first] = prefix + first
+        clause = []
+    return found
+
+
+def _line_starts(text):
+    return [0] + [m.end() for m in re.finditer("\n", text)]
+
+
+def functions(text: str, tokens: list[Token]) -> list[Function]:
+    """Every `def` in the source, found from indentation (so a syntax error elsewhere does no harm)."""
+    indents = _line_indents(text)
+    found, scopes, depth, line = [], [], 0, None   # scopes: (indent, keyword, name, token index)
+    for n, token in enumerate(tokens):
+        if depth == 0 and token.line != line:
+            indent = indents.get(token.line, 0)
+            while scopes and indent <= scopes[-1][0]:
+                found += _closed(scopes, n, tokens)
+            keyword = "def" if token.text == "async" else token.text
+            if keyword in ("def", "class") and n + 1 < len(tokens) and tokens[n + 1].text in (VARIABLE, "def"):
+                named = tokens[n + 2] if token.text == "async" else tokens[n + 1]
+                scopes.append((indent, keyword, text[named.start: named.end], n))
+        depth = max(0, depth + (token.text in ("(", "[", "{")) - (token.text in (")", "]", "}")))
+        line = token.line
+    while scopes:
+        found += _closed(scopes, len(tokens), tokens)
+    return sorted(found, key=lambda f: f.first)
+
+
+def _closed(scopes, stop, tokens):
+    """Pop the innermost scope, which ends before token `stop`; a Function if it is a def."""
+    qualified = ".".join(scope[2] for scope in scopes)
+    _, keyword, _, index = scopes.pop()
+    if keyword != "def":
+        return []
+    body, depth = stop, 0
+    for n in range(index, stop):
+        depth += (tokens[n].text in ("(", "[", "{")) - (tokens[n].text in (")", "]", "}"))
+        if tokens[n].text == ":" and depth == 0:
+            body = n + 1
+            break
+    return [Function(qualified, index, body, stop, tokens[index].start, tokens[stop - 1].end)]
+
+
+def _line_indents(text):
+    indents = {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.lstrip(" \t")
+        if stripped:
+            indents[number] = len(line.expandtabs(8)) - len(stripped.expandtabs(8))
+    return indents
+
+
+def student_functions(reference_text: str) -> list[str]:
+    """Qualified names of the functions whose bodies hold a solution block in the reference."""
+    tokens = normalise(reference_text)
+    defs = functions(reference_text, tokens)
+    names = []
+    for block in _SOLUTION_BLOCK.finditer(reference_text):
+        inside = [f for f in defs if f.start <= block.start() < f.end]
+        if inside:
+            innermost = max(inside, key=lambda f: f.start)
+            if innermost.name not in names:
+                names.append(innermost.name)
+    return names
