@@ -122,8 +122,15 @@ def _shared_ranges(document, other, boilerplate_grams):
     matching = np.isin(mine, theirs)
     if boilerplate_grams:
         matching &= ~np.isin(mine, np.fromiter(boilerplate_grams, dtype=np.int64))
-    runs = fingerprints.shared_runs(np.flatnonzero(matching).tolist(), k)
-    return [(document.tokens[start].start, document.tokens[end - 1].end) for start, end in runs]
+    ranges = []
+    for start, end in fingerprints.shared_runs(np.flatnonzero(matching).tolist(), k):
+        for token in document.tokens[start:end]:   # docstrings and comments in between stay unmarked
+            between = document.text[ranges[-1][1]: token.start] if ranges else "x"
+            if ranges and not between.strip():
+                ranges[-1] = (ranges[-1][0], token.end)
+            else:
+                ranges.append((token.start, token.end))
+    return ranges
 
 
 def _lines(text, ranges):

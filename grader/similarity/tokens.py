@@ -4,7 +4,8 @@ Pygments' Python lexer reads any text (a syntax error, a half-written
 notebook cell, stray bytes) without failing, so every submission gets tokens
 and nothing is ever imported or compiled. Normalisation follows MOSS and
 JPlag: comments, docstrings and layout vanish, every literal becomes `N` or
-`S`, and every name the student chose becomes `V` (variables, parameters,
+`S`, import statements are dropped (their uses remain), and every name
+the student chose becomes `V` (variables, parameters,
 their own functions and classes, attributes they assign such as
 `self.hidden`). What stays verbatim is what a student cannot rename without
 changing the program: keywords, operators, builtins, keyword-argument names
@@ -48,9 +49,15 @@ def normalise(text: str) -> list[Token]:
     raw = [(i, bisect.bisect_right(lines, i), kind, value)
            for i, kind, value in _LEXER.get_tokens_unprocessed(text)
            if value.strip() and kind not in Comment and kind not in String.Doc and kind not in Text]
-    aliases, own_attributes = _declarations(raw)
-    tokens, depth = [], 0
+    aliases, own_attributes, imports = _declarations(raw)
+    tokens, depth, signature = [], 0, None   # signature: the depth inside a def's parentheses
     for n, (start, line, kind, value) in enumerate(raw):
+        if start in imports:     # `import numpy as np` vs `import numpy`: only the uses count
+            continue
+        if value == "(" and n > 1 and raw[n - 2][3] == "def":
+            signature = depth + 1
+        elif value == ")" and depth == signature:
+            signature = None
         previous = raw[n - 1][3] if n else ""
         following = raw[n + 1][3] if n + 1 < len(raw) else ""
         if kind in String:
@@ -61,7 +68,8 @@ def normalise(text: str) -> list[Token]:
         elif kind in Number:
             normal = NUMBER
         elif kind in Name and not kind in Name.Builtin.Pseudo:
-            normal = _name(kind, value, previous, following, depth, aliases, own_attributes)
+            keyword_argument = depth and following == "=" and depth != signature   # f(x, axis=0)
+            normal = _name(kind, value, previous, keyword_argument, aliases, own_attributes)
         else:
             normal = value
         depth = max(0, depth + (value in ("(", "[", "{")) - (value in (")", "]", "}")))
@@ -69,36 +77,38 @@ def normalise(text: str) -> list[Token]:
     return tokens
 
 
-def _name(kind, value, previous, following, depth, aliases, own_attributes):
+def _name(kind, value, previous, keyword_argument, aliases, own_attributes):
     if previous == ".":
         return VARIABLE if value in own_attributes else value
     if kind in _KEPT_NAMES and kind not in Name.Namespace:
         return value
     if value in aliases:
         return aliases[value]
-    if depth and following == "=":      # a keyword argument: f(x, axis=0)
+    if keyword_argument:
         return value
     return VARIABLE
 
 
 def _declarations(raw):
-    """Imported names with their full module paths, and the attributes the student assigns.
+    """Imported names with their full module paths, the attributes the student assigns, and
+    where the import statements are (the offsets of their tokens).
 
     An attribute is the student's own when it is assigned (`self.hidden = ...`,
     `ctx.a, ctx.b = ...`): its name is theirs to choose, so it is abstracted
     everywhere in the file.
     """
-    aliases, own_attributes = {}, set()
+    aliases, own_attributes, imports = {}, set(), set()
     for statement in _statements(raw):
         words = [value for _, _, _, value in statement]
         if words[0] in ("import", "from") and statement[0][2] in Keyword.Namespace:
             aliases.update(_import_aliases(words))
+            imports.update(start for start, _, _, _ in statement)
             continue
         target_end = _assignment(words)
         for n in range(1, target_end):
             if words[n - 1] == "." and statement[n][2] in Name and words[n + 1] in ("=", ",", *_AUGMENTED):
                 own_attributes.add(words[n])
-    return aliases, own_attributes
+    return aliases, own_attributes, imports
 
 
 _AUGMENTED = ("+", "-", "*", "/", "%", "@", "&", "|", "^", "<<", ">>", "**", "//")
