@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import codec, course, plugin
+from grader import codec, course
+from grader.plugin import GraderPlugin, pytest_args
 from grader.grade import Options, grade
 
 
@@ -70,18 +71,15 @@ class InProcessStudent:
 
 
 def baseline(assignment, out):
-    config = {"module_name": assignment.id, "reference_file": str(assignment.reference),
-              "out_dir": str(out), "test_timeout": 60, "sandbox": "none", "limits": {},
-              "notes": []}
-    config_file = Path(out) / "config.json"
-    config_file.write_text(json.dumps(config))
+    settings = {"module_name": assignment.id, "reference_file": str(assignment.reference),
+                "out_dir": str(out), "test_timeout": 60, "sandbox": "none", "limits": {},
+                "notes": []}
     started = time.perf_counter()
-    plugin._state.clear()
-    plugin.Student = lambda sandbox, source, name: InProcessStudent(assignment.reference, name)
+    grader_plugin = GraderPlugin(
+        settings, student_factory=lambda _: (InProcessStudent(assignment.reference, assignment.id), None))
     with contextlib.redirect_stdout(io.StringIO()):
-        pytest.main([*map(str, assignment.suites()), "-c", str(Path(plugin.__file__).with_name("harness.ini")),
-                     "--rootdir", str(course.ROOT), "--import-mode=importlib", "-p", "grader.plugin",
-                     "--grader-config", str(config_file), "-p", "no:timeout"])
+        pytest.main(pytest_args(assignment.suites(), assignment.course_root, "-p", "no:timeout"),
+                    plugins=[grader_plugin])
     elapsed = time.perf_counter() - started
     data = json.loads((Path(out) / "results.json").read_text())
     return elapsed, data["score"]

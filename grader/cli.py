@@ -1,35 +1,44 @@
 """`grader` / `python -m grader`: list, test, grade, batch, export, release, stubs."""
 import argparse
-import importlib
 import sys
 import tempfile
 from pathlib import Path
 
-from . import course
-from .sandbox import SandboxUnavailable, bwrap_problem
+from . import batch, course, export, release
+from .collect import collect
+from .errors import GraderError, SandboxUnavailable, SuiteError, UnknownAssignment, UsageError
+from .grade import Options, grade
+from .report import print_grade_summary, print_student_summary
+from .sandbox import SANDBOXES, choose
+from .stubgen import make_stub
 
-SANDBOXES = ("auto", "none", "bwrap", "docker")
 # Subcommands whose arguments and behaviour live in their own module:
 # each module has configure(parser) and main(args) -> exit code.
 EXTENSIONS = {
-    "batch": ("grader.batch", "grade every submission in a folder or LMS zip"),
-    "export": ("grader.export", "build a Gradescope autograder zip"),
-    "release": ("grader.release", "write the student repository (no reference, no hidden tests)"),
+    "batch": (batch, "grade every submission in a folder or LMS zip"),
+    "export": (export, "build a Gradescope autograder zip"),
+    "release": (release, "write the student repository (no reference, no hidden tests)"),
 }
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except course.UnknownAssignment as exc:
+    except UnknownAssignment as exc:
         known = ", ".join(a.id for a in course.all_assignments())
         print(f"grader: unknown assignment {exc.args[0]!r} (known: {known})", file=sys.stderr)
         return 2
-    except UsageError as exc:
+    except (UsageError, SandboxUnavailable) as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return 2
+    except SuiteError as exc:  # the instructor's suite, not the user's command
+        print(f"grader: {exc}", file=sys.stderr)
+        return 1
+    except GraderError as exc:
+        print(f"grader: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:  # a full disk, an unwritable --out: say so, not a traceback
         where = f" ({exc.filename})" if exc.filename else ""
         print(f"grader: cannot complete: {exc.strerror or exc}{where}", file=sys.stderr)
@@ -39,11 +48,7 @@ def main(argv=None):
         return 130
 
 
-class UsageError(Exception):
-    pass
-
-
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grader", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -73,42 +78,12 @@ def build_parser():
 
     for name, (module, help_text) in EXTENSIONS.items():
         p = commands.add_parser(name, help=help_text)
-        try:
-            extension = importlib.import_module(module)
-        except ImportError:
-            p.set_defaults(handler=lambda args, name=name: _missing(name))
-            continue
-        extension.configure(p)
-        p.set_defaults(handler=extension.main)
+        module.configure(p)
+        p.set_defaults(handler=module.main)
     return parser
 
 
-def _missing(name):
-    print(f"grader: `{name}` is not available in this installation", file=sys.stderr)
-    return 2
-
-
-def resolve_sandbox(kind, *, allow_unsandboxed):
-    """auto means bwrap; `grade` never silently falls back to no sandbox."""
-    if kind == "docker":
-        from .docker_sandbox import DockerSandbox
-        DockerSandbox().close()  # raises SandboxUnavailable when no engine answers
-    if kind == "bwrap" and bwrap_problem():
-        raise UsageError(f"the bwrap sandbox cannot run here: {bwrap_problem()}")
-    if kind != "auto":
-        return kind
-    problem = bwrap_problem()
-    if problem is None:
-        return "bwrap"
-    if allow_unsandboxed:
-        print(f"Note: running without a sandbox ({problem}).", file=sys.stderr)
-        return "none"
-    raise UsageError(f"no sandbox available: {problem}. Pass --sandbox none to grade "
-                     "unsandboxed (only for code you trust) or --sandbox docker.")
-
-
-def cmd_list(args):
-    from .collect import collect
+def cmd_list(args) -> int:
     chosen = [course.load(args.assignment)] if args.assignment else course.all_assignments()
     for assignment in chosen:
         tests = collect(assignment)
@@ -119,41 +94,31 @@ def cmd_list(args):
     return 0
 
 
-def cmd_test(args):
-    from .grade import Options, grade
-    from .report import print_student_summary
+def cmd_test(args) -> int:
     assignment = course.load(args.assignment)
     submission_path = Path(args.submission) if args.submission else assignment.stub
     if not submission_path.exists() and not submission_path.is_symlink():
         raise UsageError(f"{submission_path}: no such file or folder")
-    try:
-        sandbox = resolve_sandbox(args.sandbox, allow_unsandboxed=True)
-    except SandboxUnavailable as exc:
-        raise UsageError(str(exc)) from None
+    sandbox, note = choose(args.sandbox, allow_unsandboxed=True)
+    if note:
+        print(note, file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="grader-test-") as out:
         data = grade(assignment, submission_path, out, Options(sandbox=sandbox, hidden=False))
     all_passed = print_student_summary(assignment, data)
     return 0 if all_passed else 1
 
 
-def cmd_grade(args):
-    from .grade import Options, grade
-    from .report import print_grade_summary
+def cmd_grade(args) -> int:
     assignment = course.load(args.assignment)
     if not Path(args.submission).exists() and not Path(args.submission).is_symlink():
         raise UsageError(f"{args.submission}: no such file or folder")
-    try:
-        sandbox = resolve_sandbox(args.sandbox, allow_unsandboxed=False)
-        data = grade(assignment, args.submission, args.out,
-                     Options(sandbox=sandbox, cuda=args.device == "cuda"))
-    except SandboxUnavailable as exc:
-        raise UsageError(str(exc)) from None
+    sandbox, _ = choose(args.sandbox, allow_unsandboxed=False)
+    data = grade(assignment, args.submission, args.out, Options(sandbox=sandbox, cuda=args.device == "cuda"))
     print_grade_summary(data, Path(args.out), args.format)
     return 0
 
 
-def cmd_stubs(args):
-    from .stubgen import make_stub
+def cmd_stubs(args) -> int:
     drifted = []
     for assignment in course.all_assignments():
         if assignment.reference is None:

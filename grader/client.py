@@ -18,25 +18,16 @@ import textwrap
 import time
 
 from . import codec
-
-STARTUP_SECONDS = 30.0
-
-
-class SubmissionError(Exception):
-    """The submission failed; the message says how, in the student's terms.
-
-    kind is what the gradebook's status column makes of it: "error" (it
-    raised or returned something wrong), "timeout", "crash" (the worker died)
-    or "invalid submission" (the module cannot be imported).
-    """
-
-    def __init__(self, message, kind="error"):
-        super().__init__(message)
-        self.kind = kind
+from .errors import SubmissionError
+from .limits import STARTUP_SECONDS
+from .sandbox import Sandbox
+from .vocabulary import Outcome
 
 
 class Student:
-    def __init__(self, sandbox, module_source, module_name):
+    """The submission as tests see it: attribute calls and probes answered by a worker."""
+
+    def __init__(self, sandbox: Sandbox, module_source: bytes, module_name: str):
         self._sandbox = sandbox
         self._source = module_source
         self.module_name = module_name
@@ -119,7 +110,7 @@ class Student:
             self._process.stdin.write(codec.frame(codec.encode(request)))
             self._process.stdin.flush()
         except (BrokenPipeError, OSError):
-            raise SubmissionError(self._died_message(label), "crash") from None
+            raise SubmissionError(self._died_message(label), Outcome.CRASH) from None
         return self._read_reply(self.deadline, label)
 
     def spawn(self):
@@ -140,16 +131,16 @@ class Student:
                                          startup=True)
                 break
             except SubmissionError as exc:  # it died or hung while importing
-                if exc.kind == "crash" and attempt == 1:
+                if exc.kind == Outcome.CRASH and attempt == 1:
                     self._sandbox.settle()  # a sandbox cannot start while a slot drains
                     continue
                 self._unusable = str(exc)
-                self._unusable_kind = "timeout" if exc.kind == "timeout" else "invalid submission"
+                self._unusable_kind = Outcome.TIMEOUT if exc.kind == Outcome.TIMEOUT else Outcome.INVALID
                 raise SubmissionError(self._unusable, self._unusable_kind) from None
         if not isinstance(ready, dict) or ready.get("ready") is not True:
             error = ready.get("error") if isinstance(ready, dict) else None
             self._unusable = "your module could not be imported: " + explain_error("import", error, bare=True)
-            self._unusable_kind = "invalid submission"
+            self._unusable_kind = Outcome.INVALID
             self._stop()
             raise SubmissionError(self._unusable, self._unusable_kind)
         self._ready = True
@@ -166,24 +157,25 @@ class Student:
         if _pending(stream):  # a reply nobody asked for: frames written behind the worker's back
             self._stop()
             raise SubmissionError(f"{label}: your code wrote to the grader's channel; "
-                                  "its answers cannot be trusted", "crash")
+                                  "its answers cannot be trusted", Outcome.CRASH)
         return reply
 
     def _read(self, stream, size, deadline, label, startup):
-        chunks, left = [], size
+        """size bytes from the worker, or a SubmissionError at the deadline or its death."""
         with selectors.DefaultSelector() as selector:
             selector.register(stream, selectors.EVENT_READ)
-            while left:
+
+            def chunk(limit):
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and (remaining <= 0 or not selector.select(remaining)):
                     self._stop()
-                    raise SubmissionError(self._timeout_message(label, startup), "timeout")
-                chunk = os.read(stream.fileno(), min(left, 1 << 20))
-                if not chunk:
-                    raise SubmissionError(self._died_message(label), "crash")
-                chunks.append(chunk)
-                left -= len(chunk)
-        return b"".join(chunks)
+                    raise SubmissionError(self._timeout_message(label, startup), Outcome.TIMEOUT)
+                data = os.read(stream.fileno(), limit)
+                if not data:
+                    raise SubmissionError(self._died_message(label), Outcome.CRASH)
+                return data
+
+            return codec.read_exact(chunk, size)
 
     def _timeout_message(self, label, startup):
         if startup:

@@ -123,11 +123,10 @@ def _tensor_to_json(tensor):
 
 # --- decoding (the harness trusts only this) -----------------------------------
 
-def decode(data, *, tensors_on=None):
+def decode(data):
     """Rebuild a value from bytes produced by encode.
 
-    tensors_on: device for decoded tensors; None keeps them on the CPU (the
-    harness never moves untrusted data anywhere else).
+    Tensors stay on the CPU: the harness never moves untrusted data anywhere else.
     """
     if len(data) > MAX_MESSAGE_BYTES:
         raise CodecError("message too large")
@@ -138,14 +137,14 @@ def decode(data, *, tensors_on=None):
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise CodecError(f"malformed message: {str(exc)[:200]}") from None
     try:
-        return _from_json(raw, 0, tensors_on)
+        return _from_json(raw, 0)
     except CodecError:
         raise
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:  # e.g. a NaN int64
         raise CodecError(f"malformed message: {type(exc).__name__}: {str(exc)[:200]}") from None
 
 
-def _from_json(raw, depth, device):
+def _from_json(raw, depth):
     if depth > MAX_DEPTH:
         raise CodecError("message nested too deeply")
     kind = type(raw)
@@ -158,14 +157,14 @@ def _from_json(raw, depth, device):
             raise CodecError("string too long")
         return raw
     if kind is list:
-        return [_from_json(v, depth + 1, device) for v in raw]
+        return [_from_json(v, depth + 1) for v in raw]
     if kind is not dict or len(raw) != 1:
         raise CodecError("malformed message: unknown object")
     (tag, body), = raw.items()
     if tag == "$tuple" and type(body) is list:
-        return tuple(_from_json(v, depth + 1, device) for v in body)
+        return tuple(_from_json(v, depth + 1) for v in body)
     if tag == "$dict" and type(body) is dict:
-        return {str(k): _from_json(v, depth + 1, device) for k, v in body.items()}
+        return {str(k): _from_json(v, depth + 1) for k, v in body.items()}
     if tag == "$np" and type(body) is list and len(body) == 2:
         dtype = _checked_dtype(body[0])
         if type(body[1]) not in (int, float, bool):
@@ -178,8 +177,6 @@ def _from_json(raw, depth, device):
         array = _array_from_fields(body[:3])
         import torch
         tensor = torch.from_numpy(array)
-        if device is not None:
-            tensor = tensor.to(device)
         if body[3] is True and tensor.is_floating_point():
             tensor.requires_grad_(True)
         return tensor
@@ -225,10 +222,13 @@ def write_message(stream, value):
 
 
 def read_exact(read, size):
-    """Read size bytes with read(n); None at a clean end of stream."""
+    """Read size bytes with read(n), at most 1 MiB a call; None at a clean end of stream.
+
+    read may raise to abandon the message (a deadline); it returns b"" at the end.
+    """
     chunks, left = [], size
     while left:
-        chunk = read(left)
+        chunk = read(min(left, 1 << 20))
         if not chunk:
             if left == size:
                 return None

@@ -2,40 +2,40 @@
 import contextlib
 import functools
 import io
+import sys
 import threading
-from pathlib import Path
 
 import pytest
 
-from .plugin import describe
-
-
-class _Collector:
-    def __init__(self):
-        self.tests = []
-
-    def pytest_collection_modifyitems(self, items):
-        for item in items:
-            test = describe(item)
-            test["points"] = test.pop("max_score")
-            self.tests.append(test)
-
+from .course import Assignment
+from .errors import SuiteError
+from .plugin import GraderPlugin, pytest_args
 
 _lock = threading.Lock()  # pytest.main is not thread-safe; batches grade from threads
 
 
 @functools.cache
-def _collect(suites, root):
-    collector = _Collector()
-    ini = Path(__file__).with_name("harness.ini")
-    with contextlib.redirect_stdout(io.StringIO()):
-        pytest.main([*suites, "--collect-only", "-c", str(ini), "--rootdir", root,
-                     "--import-mode=importlib", "-p", "grader.plugin"], plugins=[collector])
-    return tuple(collector.tests)
+def _collect(suites: tuple[str, ...], root: str) -> tuple[dict, ...]:
+    plugin = GraderPlugin(None)
+    before = set(sys.modules)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as errors:
+            code = pytest.main(pytest_args(suites, root, "--collect-only"), plugins=[plugin])
+    finally:
+        # pytest's importlib mode reuses a module of the same rootdir-relative
+        # name: forget the suites, so another course's suites are read afresh.
+        for name in set(sys.modules) - before:
+            if name.split(".")[0] in ("assignments", "reference"):
+                del sys.modules[name]
+    if plugin.suite_errors:
+        raise SuiteError("malformed suite:\n" + "\n".join(plugin.suite_errors))
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        raise SuiteError(f"the suites {', '.join(suites)} cannot be collected:\n{errors.getvalue()[-2000:]}")
+    return tuple({**t, "points": t.pop("max_score")} for t in map(dict, plugin.tests))
 
 
-def collect(assignment, hidden=True):
-    from .course import ROOT
+def collect(assignment: Assignment, hidden: bool = True) -> list[dict]:
+    """Each test of the assignment's suites: name, nodeid, suite, points, visibility, gpu."""
     suites = tuple(str(s) for s in assignment.suites(hidden=hidden))
     with _lock:
-        return [dict(t) for t in _collect(suites, str(ROOT))]
+        return [dict(t) for t in _collect(suites, str(assignment.course_root))]

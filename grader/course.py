@@ -10,14 +10,14 @@ import os
 import tomllib
 from pathlib import Path
 
-from .sandbox import Limits
+from .errors import UnknownAssignment
+from .limits import DEFAULT_TEST_TIMEOUT, Limits
+from .vocabulary import HIDDEN_SUITE, PUBLIC_SUITE
 
-ROOT = Path(os.environ.get("GRADER_COURSE_ROOT") or Path(__file__).resolve().parent.parent)
+PACKAGE_DIR = Path(__file__).resolve().parent          # the grader package
+TEMPLATES = PACKAGE_DIR / "templates"
+ROOT = Path(os.environ.get("GRADER_COURSE_ROOT") or PACKAGE_DIR.parent).resolve()
 ORDER = ("polyfit", "backprop", "functions", "modules", "training", "conv")
-
-
-class UnknownAssignment(KeyError):
-    pass
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,29 +30,34 @@ class Assignment:
     limits: Limits
 
     @property
-    def stub(self):
+    def course_root(self) -> Path:
+        """The course this assignment belongs to (pytest's rootdir for its suites)."""
+        return self.folder.parent.parent
+
+    @property
+    def stub(self) -> Path:
         return self.folder / f"{self.id}.py"
 
     @property
-    def public_suite(self):
-        return self.folder / "test_public.py"
+    def public_suite(self) -> Path:
+        return self.folder / f"{PUBLIC_SUITE}.py"
 
     @property
-    def reference(self):
+    def reference(self) -> Path | None:
         path = self.reference_folder / f"{self.id}.py"
         return path if path.is_file() else None
 
     @property
-    def hidden_suite(self):
-        path = self.reference_folder / "test_hidden.py"
+    def hidden_suite(self) -> Path | None:
+        path = self.reference_folder / f"{HIDDEN_SUITE}.py"
         return path if path.is_file() else None
 
-    def suites(self, hidden=True):
+    def suites(self, hidden: bool = True) -> list[Path]:
         return [self.public_suite] + ([self.hidden_suite] if hidden and self.hidden_suite else [])
 
 
-def load(assignment_id, root=None):
-    root = Path(root or ROOT)
+def load(assignment_id: str, root: os.PathLike | str | None = None) -> Assignment:
+    root = Path(root or ROOT).resolve()
     folder = root / "assignments" / assignment_id
     settings_file = folder / "assignment.toml"
     if not settings_file.is_file() or "/" in assignment_id or assignment_id.startswith("."):
@@ -63,11 +68,11 @@ def load(assignment_id, root=None):
                     blocked_modules=tuple(settings.get("blocked_modules", ())))
     return Assignment(id=assignment_id, title=settings.get("title", assignment_id), folder=folder,
                       reference_folder=root / "reference" / assignment_id,
-                      test_timeout=float(settings.get("test_timeout", 10)), limits=limits)
+                      test_timeout=float(settings.get("test_timeout", DEFAULT_TEST_TIMEOUT)), limits=limits)
 
 
-def all_assignments(root=None):
-    root = Path(root or ROOT)
+def all_assignments(root: os.PathLike | str | None = None) -> list[Assignment]:
+    root = Path(root or ROOT).resolve()
     found = sorted(p.parent.name for p in (root / "assignments").glob("*/assignment.toml"))
     ordered = [a for a in ORDER if a in found] + [a for a in found if a not in ORDER]
     return [load(a, root) for a in ordered]

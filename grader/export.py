@@ -10,9 +10,8 @@ import zipfile
 from pathlib import Path
 
 from . import course
-from .sandbox import PACKAGE_DIR
-
-TEMPLATES = PACKAGE_DIR / "templates"
+from .course import PACKAGE_DIR, TEMPLATES
+from .errors import UsageError
 SKIPPED = ("__pycache__", ".pyc", ".pytest_cache")
 
 
@@ -23,7 +22,6 @@ def configure(parser):
 
 
 def main(args):
-    from .cli import UsageError
     assignment = course.load(args.assignment)
     if assignment.reference is None:
         raise UsageError(f"reference/{assignment.id}/ is missing: export needs the instructor's course tree")

@@ -13,7 +13,12 @@ import statistics
 from collections import Counter
 from pathlib import Path
 
-STATUSES = ("ok", "timeout", "crash", "invalid submission")
+import jinja2
+
+from .course import TEMPLATES
+from .files import atomic_write
+from .vocabulary import GRADE_STATUSES, Outcome
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -32,7 +37,7 @@ class Row:
 
     @property
     def status(self):
-        return self.data["extra_data"].get("status", "ok")
+        return self.data["extra_data"].get("status", Outcome.OK)
 
     @property
     def tests(self):
@@ -42,7 +47,7 @@ class Row:
     @property
     def message(self):
         """Why the status is not ok, in one line ('' when it is ok)."""
-        if self.status == "ok":
+        if self.status == Outcome.OK:
             return ""
         for test in self.data["tests"]:
             if test["status"] == "failed" and test.get("output", "").strip():
@@ -75,18 +80,14 @@ def test_columns(rows):
 def write_gradebook(out_dir, rows):
     """gradebook.csv: student, total, max, status, message, then one score column per test."""
     columns = test_columns(rows)
-    path = Path(out_dir) / "gradebook.csv"
-    tmp = path.with_name(".gradebook.csv.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", "total", "max", "status", "message",
-                         *map(_cell, columns.values())])
-        for row in rows:
-            scores = {t["extra_data"]["nodeid"]: f"{t['score']:g}" for t in row.tests}
-            writer.writerow([_cell(row.student), f"{row.total:g}", f"{row.max:g}", row.status,
-                             _cell(row.message), *(scores.get(n, "") for n in columns)])
-    tmp.replace(path)
-    return path
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(["student", "total", "max", "status", "message", *map(_cell, columns.values())])
+    for row in rows:
+        scores = {t["extra_data"]["nodeid"]: f"{t['score']:g}" for t in row.tests}
+        writer.writerow([_cell(row.student), f"{row.total:g}", f"{row.max:g}", row.status,
+                         _cell(row.message), *(scores.get(n, "") for n in columns)])
+    return atomic_write(Path(out_dir) / "gradebook.csv", text.getvalue())
 
 
 def _cell(text):
@@ -96,16 +97,11 @@ def _cell(text):
 
 def write_report(out_dir, rows, assignment_id, elapsed=None):
     """report.html: one self-contained page (charts embedded as PNG)."""
-    import jinja2
     environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("grader", "templates"),
+        loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
     page = environment.get_template("report.html.j2").render(**report_context(rows, assignment_id, elapsed))
-    path = Path(out_dir) / "report.html"
-    tmp = path.with_name(".report.html.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return atomic_write(Path(out_dir) / "report.html", page)
 
 
 def report_context(rows, assignment_id, elapsed=None):
@@ -122,13 +118,13 @@ def report_context(rows, assignment_id, elapsed=None):
         "lowest": min(totals, default=0.0),
         "highest": max(totals, default=0.0),
         "full_marks": sum(1 for r in rows if r.max and r.total == r.max),
-        "statuses": [(s, counts.get(s, 0)) for s in STATUSES],
+        "statuses": [(s, counts.get(s, 0)) for s in GRADE_STATUSES],
         "elapsed": elapsed,
         "histogram": _histogram_png(totals, maximum, assignment_id),
         "pass_rates": _pass_rate_png(tests),
         "hardest": [t for t in sorted(tests, key=lambda t: t["rate"]) if t["failed"]][:8],
         "slowest": sorted(rows, key=lambda r: -r.data.get("execution_time", 0.0))[:8],
-        "invalid": [r for r in rows if r.status != "ok"],
+        "invalid": [r for r in rows if r.status != Outcome.OK],
         "rows": rows,
     }
 
@@ -138,7 +134,7 @@ def _test_stats(rows):
     for nodeid, name in test_columns(rows).items():
         results = [t for r in rows for t in r.tests if t["extra_data"]["nodeid"] == nodeid]
         failed = [t for t in results if t["status"] != "passed"]
-        graded = [t for r in rows if r.status != "invalid submission"
+        graded = [t for r in rows if r.status != Outcome.INVALID
                   for t in r.tests if t["extra_data"]["nodeid"] == nodeid and t["status"] != "passed"]
         messages = Counter(t["output"].strip().splitlines()[0][:240]
                            for t in graded if t.get("output", "").strip())
@@ -148,24 +144,24 @@ def _test_stats(rows):
     return stats
 
 
-def _png(figure):
-    import matplotlib.pyplot as plt
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
-    plt.close(figure)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def _pyplot():
+    """matplotlib, headless. Imported on first use: it costs every other command half a second."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt
 
 
-def _histogram_png(totals, maximum, assignment_id):
+def _png(figure):
     plt = _pyplot()
-    figure, axes = plt.subplots(figsize=(7, 3.2))
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
+    plt.close(figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _histogram_png(totals, maximum, assignment_id):
+    figure, axes = _pyplot().subplots(figsize=(7, 3.2))
     upper = maximum or max(totals, default=1.0) or 1.0
     axes.hist(totals, bins=min(20, max(5, int(upper))), range=(0, upper),
               color="#3b73b9", edgecolor="white")
@@ -177,9 +173,8 @@ def _histogram_png(totals, maximum, assignment_id):
 
 
 def _pass_rate_png(tests):
-    plt = _pyplot()
     height = max(2.0, 0.28 * len(tests) + 0.8)
-    figure, axes = plt.subplots(figsize=(7, height))
+    figure, axes = _pyplot().subplots(figsize=(7, height))
     labels = [_short(t["name"]) for t in tests]
     rates = [100 * t["rate"] for t in tests]
     colors = ["#c0392b" if r < 50 else "#e6a23c" if r < 80 else "#2e8b57" for r in rates]

@@ -21,22 +21,18 @@ in the sorted order of the original names, so every run agrees).
 import dataclasses
 import re
 import shutil
-import stat
 import unicodedata
 import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-from .submission import printable
+from .errors import ExportError
+from .files import TooLarge, copy_capped, printable, zip_member_path
 
 MAX_EXPORT_BYTES = 2 * 2**30
 MAX_EXPORT_MEMBERS = 50_000
 CANVAS = re.compile(r"^(?P<name>[^_]+)_(?P<late>LATE_)?(?P<id>\d+)_(?P<fileid>\d+)_(?P<file>.+)$")
 # Canvas appends -1, -2 ... to a file a student re-uploaded: polyfit-1.py
 CANVAS_RESUBMIT = re.compile(r"-\d+(?=\.[^.]+$)")
-
-
-class ExportError(ValueError):
-    """The export as a whole cannot be read (the message says why)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -219,30 +215,19 @@ def _safe_member(member):
     A student's own password-protected zip is a plain member of the export and
     is extracted whole; grading reports it. Only an encrypted export is refused.
     """
-    name = member.filename.replace("\\", "/")
-    parts = PurePosixPath(name).parts
-    if not parts or name.startswith("/") or ".." in parts or ":" in parts[0]:
-        return None, "a path outside the export"
-    if stat.S_ISLNK(member.external_attr >> 16):
-        return None, "a symbolic link"
-    if member.flag_bits & 0x1:
+    relative, problem = zip_member_path(member)
+    if relative is not None and member.flag_bits & 0x1:
         return None, "encrypted"
-    if parts[0].startswith("__MACOSX"):
-        return None, None
-    return PurePosixPath(*parts), None
+    return relative, problem
 
 
 def _copy_capped(archive, member, destination, budget, name):
-    written = 0
     try:
         with archive.open(member) as source, open(destination, "wb") as out:
-            while chunk := source.read(2**20):
-                written += len(chunk)
-                if written > budget:
-                    raise ExportError(f"{printable(name)} expands beyond "
-                                      f"{MAX_EXPORT_BYTES // 2**30} GiB (a zip bomb?)")
-                out.write(chunk)
+            return copy_capped(source, out, budget)
+    except TooLarge:
+        raise ExportError(f"{printable(name)} expands beyond "
+                          f"{MAX_EXPORT_BYTES // 2**30} GiB (a zip bomb?)") from None
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
         destination.unlink(missing_ok=True)
         raise ExportError(f"{member.filename} in {printable(name)} cannot be read ({exc})") from None
-    return written

@@ -3,10 +3,10 @@ import io
 
 import nbformat
 
-from .submission import InvalidSubmission
+from .errors import InvalidSubmission
 
 
-def notebook_to_source(data, name):
+def notebook_to_source(data: bytes, name: str) -> tuple[bytes, list[str]]:
     """Return (module source bytes, notes). Nothing in the notebook is executed here."""
     try:
         original = nbformat.read(io.StringIO(data.decode("utf-8-sig")), as_version=nbformat.NO_CONVERT)

@@ -1,229 +1,304 @@
-"""The pytest plugin the harness runs suites with.
+"""The pytest plugin the harness runs suites with: one `GraderPlugin` object per grade.
 
 Suites are ordinary pytest files. They reach the submission only through the
 `student` fixture (see client.py) and the reference through `ref`; inputs come
 from `rng`, seeded from the test's own id so no test depends on another.
-Markers:
+Markers (validated at collection; a bad argument is an error naming the test):
     @pytest.mark.points(2)                  points for the test (default 1)
     @pytest.mark.visibility("hidden")       visible | hidden | after_due_date | after_published
     @pytest.mark.timeout(20)                seconds for the test (default: the assignment's)
     @pytest.mark.gpu                        needs CUDA; skipped and reported apart without it
 The plugin records one result per test and writes them as it goes, so a
 harness that dies still leaves what it graded (results.partial.json).
+
+    pytest.main(pytest_args(suites, root), plugins=[GraderPlugin(settings)])
+
+settings is the grade's configuration (see grade.py); GraderPlugin(None)
+only collects and describes tests. The per-session state (records, the
+student handle, the sandbox) lives in pytest's `config.stash`.
 """
+import dataclasses
 import importlib.util
-import json
+import signal
 import time
 import zlib
+from collections.abc import Callable
+from numbers import Real
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from . import results as results_mod
-from .client import STARTUP_SECONDS, Student, SubmissionError
+from . import results
+from .client import Student
+from .errors import GraderError, SubmissionError, SuiteError
+from .limits import STARTUP_SECONDS, Limits
+from .sandbox import Sandbox, make_sandbox
+from .vocabulary import PUBLIC_SUITE, VISIBILITIES, Outcome
 
-VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
-_state = {}
-
-
-def pytest_addoption(parser):
-    parser.addoption("--grader-config", help="JSON file written by grader.harness")
-
-
-def pytest_configure(config):
-    for line in ("points(n): points for this test", "visibility(v): Gradescope visibility",
-                 "gpu: needs CUDA", "timeout(s): seconds for this test"):
-        config.addinivalue_line("markers", line)
-    path = config.getoption("--grader-config")
-    if path:
-        _state["config"] = json.loads(Path(path).read_text())
-        _state["records"] = []
-        _state["skipped"] = []
+HARNESS_INI = Path(__file__).with_name("harness.ini")
+BACKSTOP_MARGIN = STARTUP_SECONDS + 15  # a stuck harness, beyond a test's budget and a worker start
+MARKERS = ("points(n): points for this test", "visibility(v): Gradescope visibility",
+           "gpu: needs CUDA", "timeout(s): seconds for this test")
 
 
-def pytest_collection_modifyitems(session, config, items):
-    """Give pytest-timeout a backstop beyond each test's own budget.
+def pytest_args(suites, root, *extra: str) -> list[str]:
+    """The argument list every harness-side pytest run uses (grade, collect, benchmarks)."""
+    return [*map(str, suites), "-c", str(HARNESS_INI), "--rootdir", str(root),
+            "--import-mode=importlib", *extra]
 
-    The client enforces the budget itself; the backstop only catches a stuck
-    harness, so it also leaves room for a worker's first import.
+
+class HarnessTimeout(GraderError):
+    """The harness's backstop fired: a whole test ran far past its budget."""
+
+
+@dataclasses.dataclass
+class _Session:
+    records: list = dataclasses.field(default_factory=list)
+    skipped: list = dataclasses.field(default_factory=list)
+    started: float = dataclasses.field(default_factory=time.monotonic)
+    student: Any = None            # the Student handle, once spawned
+    sandbox: Sandbox | None = None
+
+
+_SESSION = pytest.StashKey[_Session]()
+
+
+class GraderPlugin:
+    """Runs one grade's suites: budgets, fixtures, recording, results files.
+
+    settings: the grade's configuration dict (grade.py writes it), or None to
+    only collect. student_factory(settings) may replace the sandboxed Student
+    (the in-process benchmark baseline does).
     """
-    if "config" not in _state:
-        return
-    if _state["config"].get("reverse"):
-        items.reverse()
-    default = _state["config"]["test_timeout"]
-    for item in items:
-        budget = _budget(item, default)
-        item.add_marker(pytest.mark.timeout(budget + STARTUP_SECONDS + 15), append=False)
-        item.user_properties.append(("budget", budget))
+
+    def __init__(self, settings: dict | None,
+                 student_factory: Callable[[dict], Any] | None = None):
+        self.settings = settings
+        self.student_factory = student_factory or _sandboxed_student
+        self.tests: list[dict] = []   # what collection found, described
+        self.suite_errors: list[str] = []
+
+    # --- configuration and collection ----------------------------------------------
+    def pytest_configure(self, config):
+        for line in MARKERS:
+            config.addinivalue_line("markers", line)
+        config.stash[_SESSION] = _Session()
+
+    def pytest_sessionstart(self, session):
+        """Start the worker before collection, so its imports overlap the harness's."""
+        if self.settings is not None:
+            self._student(session.config).spawn()
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        """Describe and validate every test; give each its budget and a backstop beyond it.
+
+        The client enforces the budget itself; the backstop only catches a
+        stuck harness, so it also leaves room for a worker's first import.
+        """
+        for item in items:
+            try:
+                self.tests.append(describe(item))
+            except SuiteError as exc:
+                self.suite_errors.append(str(exc))
+        if self.suite_errors:
+            raise pytest.UsageError("malformed suite:\n" + "\n".join(self.suite_errors))
+        if self.settings is None:
+            return
+        if self.settings.get("reverse"):
+            items.reverse()
+        for item in items:
+            budget = _budget(item, self.settings["test_timeout"])
+            item.add_marker(pytest.mark.timeout(budget + BACKSTOP_MARGIN), append=False)
+            item.user_properties.append(("budget", budget))
+
+    # pytest-timeout's hooks: the backstop raises our own HarnessTimeout, so a
+    # harness timeout is told apart by its type, not its message.
+    @pytest.hookimpl(tryfirst=True, optionalhook=True)
+    def pytest_timeout_set_timer(self, item, settings):
+        def expire(signum, frame):
+            raise HarnessTimeout(f"timed out (the whole test exceeded {settings.timeout:g} s)")
+        signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, settings.timeout)
+        return True
+
+    @pytest.hookimpl(tryfirst=True, optionalhook=True)
+    def pytest_timeout_cancel_timer(self, item):
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        return True
+
+    # --- fixtures -----------------------------------------------------------------
+    @pytest.fixture(scope="session")
+    def student(self, request):
+        handle = self._student(request.config)
+        yield handle
+        self._close(request.config)
+
+    @pytest.fixture(autouse=True)
+    def _per_test(self, request):
+        """Skip GPU tests without CUDA; set the student's deadline for this test."""
+        if request.node.get_closest_marker("gpu") and not self._cuda_available():
+            pytest.skip("needs CUDA")
+        state = request.config.stash[_SESSION]
+        handle = state.student
+        if "student" in request.fixturenames:
+            handle = request.getfixturevalue("student")
+        budget = dict(request.node.user_properties).get("budget")
+        if handle is not None:
+            handle.timeout = budget
+            handle.deadline = time.monotonic() + budget if budget else None
+        yield
+        if handle is not None:
+            handle.deadline = None
+
+    @pytest.fixture(scope="session")
+    def ref(self):
+        """The reference solution, imported in the harness (never in the worker)."""
+        path = (self.settings or {}).get("reference_file")
+        if not path:
+            pytest.fail("this suite needs the reference solution, which is not available here")
+        spec = importlib.util.spec_from_file_location(f"reference_{self.settings['module_name']}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    @pytest.fixture
+    def rng(self, request):
+        """A generator seeded from this test's id: same inputs every run, every order."""
+        return np.random.default_rng(zlib.crc32(request.node.nodeid.split("::", 1)[-1].encode()))
+
+    @pytest.fixture
+    def device(self):
+        """'cuda' in a GPU-marked test (which is skipped without CUDA), else 'cpu'."""
+        return "cuda" if self._cuda_available() else "cpu"
+
+    # --- recording -------------------------------------------------------------------
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if self.settings is None:
+            return
+        if report.when == "call" or (report.when == "setup" and not report.passed):
+            self._record(item.config.stash[_SESSION], item, report, call)
+
+    def pytest_sessionfinish(self, session, exitstatus):
+        if self.settings is None:
+            return
+        self._write(session.config.stash[_SESSION], partial=False)
+        self._close(session.config)  # spawned, but perhaps no test asked for the student
+
+    def _record(self, state, item, report, call):
+        record = dict(describe(item), duration=round(report.duration, 3))
+        if report.skipped:
+            record["reason"] = "needs CUDA, which is not available here"
+            state.skipped.append(record)
+        else:
+            record["status"] = "passed" if report.passed else "failed"
+            record["message"] = "" if report.passed else _message(call)
+            if not report.passed:
+                record["failure"] = _failure_kind(call)
+            printed = state.student.output() if state.student is not None else ""
+            if printed.strip() and record["suite"] == PUBLIC_SUITE:
+                record["printed"] = printed[-2000:]
+            state.records.append(record)
+        self._write(state, partial=True)
+
+    def _write(self, state, partial):
+        settings = dict(self.settings, elapsed=time.monotonic() - state.started)
+        data = results.build(state.records, state.skipped, settings)
+        out = Path(settings["out_dir"])
+        results.write_json(out / ("results.partial.json" if partial else "results.json"), data)
+        if not partial:
+            (out / "results.partial.json").unlink(missing_ok=True)
+
+    # --- the worker ---------------------------------------------------------------------
+    def _student(self, config):
+        state = config.stash[_SESSION]
+        if state.student is None:
+            state.student, state.sandbox = self.student_factory(self.settings)
+        return state.student
+
+    def _close(self, config):
+        state = config.stash[_SESSION]
+        if state.student is not None:
+            state.student.close()
+        if state.sandbox is not None:
+            state.sandbox.close()
+            state.sandbox = None
+
+    def _cuda_available(self):
+        if not (self.settings or {}).get("cuda"):
+            return False
+        import torch  # only a CUDA grade pays for importing torch in the harness
+        return torch.cuda.is_available()
+
+
+def _sandboxed_student(settings: dict) -> tuple[Student, Sandbox]:
+    sandbox = make_sandbox(settings["sandbox"], Limits(**settings["limits"]), gpu=bool(settings.get("cuda")))
+    source = Path(settings["module_file"]).read_bytes() if settings.get("module_file") else b""
+    return Student(sandbox, source, settings["module_name"]), sandbox
 
 
 def _budget(item, default):
-    marks = [m for m in item.iter_markers("timeout")]
+    marks = list(item.iter_markers("timeout"))
     return float(marks[-1].args[0]) if marks and marks[-1].args else default
 
 
-def _cuda_available():
-    if not _state["config"].get("cuda"):
-        return False
-    import torch
-    return torch.cuda.is_available()
+def describe(item) -> dict:
+    """A test as results and listings name it: title, id, suite, points, visibility, gpu.
 
-
-# --- fixtures -----------------------------------------------------------------
-
-def pytest_sessionstart(session):
-    """Start the worker before collection, so its imports overlap the harness's."""
-    if "config" in _state:
-        _student_handle().spawn()
-
-
-def _student_handle():
-    if "student" not in _state:
-        from .sandbox import make_sandbox, Limits
-        config = _state["config"]
-        sandbox = make_sandbox(config["sandbox"], Limits(**config["limits"]), gpu=bool(config.get("cuda")))
-        source = Path(config["module_file"]).read_bytes() if config.get("module_file") else b""
-        _state["sandbox"] = sandbox
-        _state["student"] = Student(sandbox, source, config["module_name"])
-    return _state["student"]
-
-
-@pytest.fixture(scope="session")
-def student():
-    handle = _student_handle()
-    yield handle
-    handle.close()
-    _state.pop("sandbox").close()
-
-
-@pytest.fixture(autouse=True)
-def _per_test(request):
-    """Seed nothing global; set the student's deadline for this test."""
-    if request.node.get_closest_marker("gpu") and not _cuda_available():
-        pytest.skip("needs CUDA")
-    budget = dict(request.node.user_properties)["budget"]
-    handle = _state.get("student")
-    if "student" in request.fixturenames:
-        handle = request.getfixturevalue("student")
-    if handle is not None:
-        handle.timeout = budget
-        handle.deadline = time.monotonic() + budget
-    yield
-    if handle is not None:
-        handle.deadline = None
-
-
-@pytest.fixture(scope="session")
-def ref():
-    """The reference solution, imported in the harness (never in the worker)."""
-    path = _state["config"].get("reference_file")
-    if not path:
-        pytest.fail("this suite needs the reference solution, which is not available here")
-    spec = importlib.util.spec_from_file_location(f"reference_{_state['config']['module_name']}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture
-def rng(request):
-    """A generator seeded from this test's id: same inputs every run, every order."""
-    return np.random.default_rng(zlib.crc32(request.node.nodeid.split("::", 1)[-1].encode()))
-
-
-@pytest.fixture
-def device():
-    """'cuda' in a GPU-marked test (which is skipped without CUDA), else 'cpu'."""
-    return "cuda" if _cuda_available() else "cpu"
-
-
-# --- recording -------------------------------------------------------------------
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    if "config" not in _state:
-        return
-    if report.when == "call" or (report.when == "setup" and not report.passed):
-        _record(item, report, call)
-
-
-def describe(item):
-    """A test as results and listings name it: title, id, suite, points, visibility, gpu."""
-    points = item.get_closest_marker("points")
-    visibility = item.get_closest_marker("visibility")
-    visibility = visibility.args[0] if visibility else "visible"
+    Raises SuiteError, naming the test, for a marker with a bad argument.
+    """
+    points = _marker_arg(item, "points", 1.0)
+    if isinstance(points, bool) or not isinstance(points, Real) or not points >= 0:
+        raise SuiteError(f"{item.nodeid}: points must be a number >= 0, got {points!r}")
+    visibility = _marker_arg(item, "visibility", "visible")
     if visibility not in VISIBILITIES:
-        raise ValueError(f"{item.nodeid}: unknown visibility {visibility!r}")
+        raise SuiteError(f"{item.nodeid}: visibility must be one of {', '.join(VISIBILITIES)}, "
+                         f"got {visibility!r}")
+    timeout = _marker_arg(item, "timeout", None)
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, Real) or not timeout > 0):
+        raise SuiteError(f"{item.nodeid}: timeout must be a number of seconds > 0, got {timeout!r}")
     doc = getattr(item.function, "__doc__", None)
     title = doc.strip().splitlines()[0] if doc and doc.strip() else item.name
     if hasattr(item, "callspec"):
         title += f" [{item.callspec.id}]"
     return {"name": title, "nodeid": item.nodeid, "suite": Path(str(item.fspath)).stem,
-            "max_score": float(points.args[0]) if points else 1.0, "visibility": visibility,
+            "max_score": float(points), "visibility": visibility,
             "gpu": item.get_closest_marker("gpu") is not None}
 
 
-def _record(item, report, call):
-    record = dict(describe(item), duration=round(report.duration, 3))
-    if report.skipped:
-        record["reason"] = "needs CUDA, which is not available here"
-        _state["skipped"].append(record)
-    else:
-        record["status"] = "passed" if report.passed else "failed"
-        record["message"] = "" if report.passed else _message(call)
-        if not report.passed:
-            record["failure"] = _failure_kind(call)
-        handle = _state.get("student")
-        printed = handle.output() if handle is not None else ""
-        if printed.strip() and record["suite"] == "test_public":
-            record["printed"] = printed[-2000:]
-        _state["records"].append(record)
-    _write(partial=True)
+def _marker_arg(item, name, default):
+    marker = item.get_closest_marker(name)
+    if marker is None:
+        return default
+    if len(marker.args) != 1 or marker.kwargs:
+        raise SuiteError(f"{item.nodeid}: @pytest.mark.{name} takes exactly one argument")
+    return marker.args[0]
 
 
-def _message(call):
+def _message(call) -> str:
     """The failure as a student should read it; never the suite's source code."""
     if call.excinfo is None:
         return "failed"
     exc = call.excinfo.value
-    if isinstance(exc, SubmissionError):
+    if isinstance(exc, (SubmissionError, HarnessTimeout)):
         return str(exc)
     if isinstance(exc, AssertionError):
         return str(exc).split("\nassert ")[0].strip() or "a check failed"
-    if call.excinfo.typename == "Failed":
-        text = str(exc)
-        return "timed out (the whole test exceeded its time limit)" if text.startswith("Timeout") else text
+    if isinstance(exc, pytest.fail.Exception):
+        return str(exc)
     return f"internal grader error ({call.excinfo.typename}: {str(exc)[:300]}); please tell your instructor"
 
 
-def _failure_kind(call):
-    """timeout, crash, invalid submission, or error: for the gradebook's status."""
-    if call.excinfo is None:
-        return "error"
-    if isinstance(call.excinfo.value, SubmissionError):
-        return call.excinfo.value.kind
-    if call.excinfo.typename == "Failed" and str(call.excinfo.value).startswith("Timeout"):
-        return "timeout"
-    return "error"
-
-
-def pytest_sessionfinish(session, exitstatus):
-    if "config" in _state:
-        _write(partial=False)
-    if "sandbox" in _state:  # spawned, but no test asked for the student
-        _state["student"].close()
-        _state.pop("sandbox").close()
-
-
-def _write(partial):
-    config = _state["config"]
-    config["elapsed"] = time.monotonic() - _state.get("started", time.monotonic())
-    data = results_mod.build(_state["records"], _state["skipped"], config)
-    out = Path(config["out_dir"])
-    results_mod.write_json(out / ("results.partial.json" if partial else "results.json"), data)
-    if not partial:
-        (out / "results.partial.json").unlink(missing_ok=True)
+def _failure_kind(call) -> Outcome:
+    """Outcome of a failed test, by the exception's type: for the gradebook's status."""
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(exc, SubmissionError):
+        return exc.kind
+    if isinstance(exc, HarnessTimeout):
+        return Outcome.TIMEOUT
+    return Outcome.ERROR

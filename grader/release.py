@@ -10,9 +10,8 @@ import shutil
 from pathlib import Path
 
 from . import course
-from .sandbox import PACKAGE_DIR
-
-TEMPLATES = PACKAGE_DIR / "templates"
+from .course import PACKAGE_DIR, TEMPLATES
+from .errors import UsageError
 PUBLIC_FILES = ("README.md", "assignment.toml", "test_public.py")
 IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")
 
@@ -24,7 +23,6 @@ def configure(parser):
 
 
 def main(args):
-    from .cli import UsageError
     out = Path(args.out)
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out} exists and is not empty")

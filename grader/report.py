@@ -2,6 +2,10 @@
 import json
 import sys
 
+from .classroom import classroom_output
+from .collect import collect
+from .vocabulary import PUBLIC_SUITE
+
 
 def print_student_summary(assignment, data):
     """The student's view of a public-test run; True when every public test passed.
@@ -29,8 +33,7 @@ def print_student_summary(assignment, data):
 def _hidden_count(assignment):
     if assignment.hidden_suite is None:
         return ""
-    from .collect import collect
-    hidden = [t for t in collect(assignment) if t["suite"] != "test_public"]
+    hidden = [t for t in collect(assignment) if t["suite"] != PUBLIC_SUITE]
     return f" ({len(hidden)} more, {sum(t['points'] for t in hidden):g} points)"
 
 
@@ -40,7 +43,6 @@ def print_grade_summary(data, out_dir, fmt):
         print()
         return
     if fmt == "classroom":
-        from .classroom import classroom_output
         print(classroom_output(data))
         return
     extra = data["extra_data"]

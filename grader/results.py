@@ -1,15 +1,15 @@
 """A grade: results.json in Gradescope's schema, and feedback.md for people."""
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from . import __version__
+from .files import atomic_write
+from .vocabulary import Outcome, worst
 
 OUTPUT_LIMIT = 4000
 
 
-def build(records, skipped, config):
+def build(records: list[dict], skipped: list[dict], config: dict) -> dict:
     """The Gradescope results document from the plugin's per-test records."""
     tests = []
     for number, record in enumerate(records, start=1):
@@ -39,7 +39,7 @@ def build(records, skipped, config):
             "max_score": sum(t["max_score"] for t in tests),
             "grader_version": __version__,
             "sandbox": config.get("sandbox"),
-            "status": config.get("status", "ok"),
+            "status": config.get("status", Outcome.OK),
             "skipped": [{"name": s["name"], "max_score": s["max_score"], "reason": s["reason"]}
                         for s in skipped],
         },
@@ -48,12 +48,12 @@ def build(records, skipped, config):
     return data
 
 
-def summary(data, notes=()):
+def summary(data: dict, notes=()) -> str:
     extra = data["extra_data"]
     passed = sum(t["status"] == "passed" for t in data["tests"])
     lines = [f"Score: {data['score']:g} / {extra['max_score']:g} "
              f"({passed} of {len(data['tests'])} tests passed)."]
-    if extra.get("status", "ok") != "ok":
+    if extra.get("status", Outcome.OK) != Outcome.OK:
         lines.append(f"Status: {extra['status']}.")
     if extra["skipped"]:
         points = sum(s["max_score"] for s in extra["skipped"])
@@ -67,22 +67,41 @@ def _cut(text):
     return text if len(text) <= OUTPUT_LIMIT else text[:OUTPUT_LIMIT] + "\n… (output cut)"
 
 
-def write_json(path, data):
-    """Write atomically, so no reader ever sees half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, indent=1)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:  # a full disk: leave no half-written temporary behind
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def status(data: dict) -> Outcome:
+    """ok, invalid submission, timeout or crash: the gradebook's status column.
+
+    A status the grade already has (a harness that crashed) stays; otherwise
+    the most serious failure kind among its tests decides.
+    """
+    current = Outcome(data["extra_data"].get("status", Outcome.OK))
+    if current != Outcome.OK:
+        return current
+    return worst(t.get("extra_data", {}).get("failure") for t in data["tests"] if t["status"] == "failed")
 
 
-def feedback_markdown(data):
+def stopped_early(data: dict, problem: str, outcome: Outcome) -> dict:
+    """Add the stand-in failure saying the grade ended before every test ran; set the status."""
+    data["tests"].append({
+        "name": "The grader finished every test", "number": str(len(data["tests"]) + 1),
+        "score": 0.0, "max_score": 0.0, "status": "failed", "visibility": "visible",
+        "output": problem,
+    })
+    data["extra_data"]["status"] = outcome
+    return data
+
+
+def write_json(path, data: dict) -> Path:
+    """results.json (or its partial twin), written atomically and readable by all."""
+    return atomic_write(path, json.dumps(data, indent=1))
+
+
+def write_grade(folder, data: dict) -> None:
+    """feedback.md, then results.json (the mark of a finished grade), each atomically."""
+    atomic_write(Path(folder) / "feedback.md", feedback_markdown(data))
+    write_json(Path(folder) / "results.json", data)
+
+
+def feedback_markdown(data: dict) -> str:
     """feedback.md: the score, then every test with its message."""
     lines = [f"# {data['extra_data']['assignment']}: {data['score']:g} / "
              f"{data['extra_data']['max_score']:g}", "", data["output"], ""]

@@ -14,12 +14,10 @@ private helpers). Lines ending in `# SOLUTION ONLY` are dropped too.
 """
 import re
 
+from .errors import StubError
+
 BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION( remove)?\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
-
-
-class StubError(ValueError):
-    pass
 
 
 def make_stub(reference_source):

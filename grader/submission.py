@@ -14,16 +14,16 @@ import stat
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from .errors import InvalidSubmission
+from .files import TooLarge, printable, read_capped, read_prefix, zip_member_path
+from .notebook import notebook_to_source
+
 MAX_SOURCE_BYTES = 2 * 2**20
 MAX_ZIP_MEMBERS = 10_000
 MAX_ZIP_BYTES = 64 * 2**20
 
 
-class InvalidSubmission(ValueError):
-    """The submission cannot be graded; the message tells the student why."""
-
-
-def load(path, assignment_id):
+def load(path, assignment_id: str) -> tuple[bytes, list[str]]:
     """Return (module source bytes, notes for the student's feedback)."""
     path = Path(path)
     name = printable(path.name)
@@ -38,18 +38,20 @@ def load(path, assignment_id):
     if path.suffix.lower() == ".zip":
         if info.st_size > MAX_ZIP_BYTES:
             raise InvalidSubmission(f"{name} is larger than {MAX_ZIP_BYTES // 2**20} MiB")
-        return _from_zip(path.read_bytes(), name, assignment_id)
+        return _from_zip(read_prefix(path, MAX_ZIP_BYTES + 1), name, assignment_id)
     if path.suffix.lower() in (".py", ".ipynb"):
-        if info.st_size > MAX_SOURCE_BYTES:
-            raise InvalidSubmission(f"{name} is larger than {MAX_SOURCE_BYTES // 2**20} MiB")
-        return _from_file(name, path.read_bytes(), assignment_id)
+        return _from_file(name, _read_source(path, name), assignment_id)
     raise InvalidSubmission(f"{name}: expected {assignment_id}.py, {assignment_id}.ipynb, "
                             "a folder or a .zip")
 
 
-def printable(name):
-    """A file name as text whatever bytes it was made of (undecodable bytes become U+FFFD)."""
-    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+def _read_source(path: Path, name: str) -> bytes:
+    """A source file's bytes, refused past MAX_SOURCE_BYTES whatever its size claimed."""
+    try:
+        with open(path, "rb") as handle:
+            return read_capped(handle, MAX_SOURCE_BYTES)
+    except TooLarge:
+        raise InvalidSubmission(f"{name} is larger than {MAX_SOURCE_BYTES // 2**20} MiB") from None
 
 
 def _from_file(name, data, assignment_id):
@@ -57,7 +59,6 @@ def _from_file(name, data, assignment_id):
     if not name.lower().endswith(".ipynb") and Path(name).stem != assignment_id:
         notes.append(f"graded {name} as {assignment_id}.py")
     if name.lower().endswith(".ipynb"):
-        from .notebook import notebook_to_source
         source, nb_notes = notebook_to_source(data, name)
         return source, notes + nb_notes
     if not data.strip():
@@ -83,9 +84,7 @@ def _from_folder(folder, assignment_id):
     if not found:
         raise InvalidSubmission(_not_found(assignment_id, seen))
     chosen = _prefer_py(found)
-    if chosen.stat().st_size > MAX_SOURCE_BYTES:
-        raise InvalidSubmission(f"{chosen.name} is larger than {MAX_SOURCE_BYTES // 2**20} MiB")
-    source, notes = _from_file(chosen.name, chosen.read_bytes(), assignment_id)
+    source, notes = _from_file(chosen.name, _read_source(chosen, chosen.name), assignment_id)
     return source, _ambiguity(found, chosen) + notes
 
 
@@ -129,9 +128,8 @@ def _from_zip(data, name, assignment_id):
         if member.is_dir() or not parts or "__MACOSX" in parts or parts[-1].startswith("."):
             continue
         seen.append(member.filename)
-        unsafe = member.filename.startswith("/") or ".." in parts or ":" in parts[0]
-        is_link = stat.S_ISLNK(member.external_attr >> 16)
-        if parts[-1] in _candidates(assignment_id) and len(parts) <= 3 and not unsafe and not is_link:
+        relative, _ = zip_member_path(member)
+        if relative is not None and relative.name in _candidates(assignment_id) and len(relative.parts) <= 3:
             found.append(member)
     if not found:
         raise InvalidSubmission(_not_found(assignment_id, seen))
@@ -153,13 +151,12 @@ def _read_capped(archive, member, name):
                                 f"{MAX_SOURCE_BYTES // 2**20} MiB uncompressed")
     try:
         with archive.open(member) as handle:
-            data = handle.read(MAX_SOURCE_BYTES + 1)
+            return read_capped(handle, MAX_SOURCE_BYTES)
+    except TooLarge:
+        raise InvalidSubmission(f"{member.filename} in {name} expands beyond "
+                                f"{MAX_SOURCE_BYTES // 2**20} MiB (a zip bomb?)") from None
     except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError) as exc:
         raise InvalidSubmission(f"{member.filename} in {name} cannot be read ({exc})") from None
-    if len(data) > MAX_SOURCE_BYTES:
-        raise InvalidSubmission(f"{member.filename} in {name} expands beyond "
-                                f"{MAX_SOURCE_BYTES // 2**20} MiB (a zip bomb?)")
-    return data
 
 
 def _prefer_py(found):

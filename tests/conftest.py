@@ -1,4 +1,5 @@
 """Shared fixtures for the engine's own tests."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +45,20 @@ def failed(data):
 
 def max_score(data):
     return data["extra_data"]["max_score"]
+
+
+# The fixture course: one toy numpy assignment, for testing the engine apart
+# from the six real assignments (whose content changes as suites improve).
+COURSE = ROOT / "tests" / "course"
+TOY_REFERENCE = COURSE / "reference" / "toy" / "toy.py"
+TOY_STUB = COURSE / "assignments" / "toy" / "toy.py"
+
+
+def toy():
+    return course.load("toy", root=COURSE)
+
+
+def run_toy_cli(*args, course_root=COURSE, **kwargs):
+    """`grader ARGS` with the fixture course (or another) as the course root."""
+    env = dict(kwargs.pop("env", None) or os.environ, GRADER_COURSE_ROOT=str(course_root))
+    return run_cli(*args, env=env, **kwargs)

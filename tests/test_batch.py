@@ -17,6 +17,8 @@ import pytest
 
 from conftest import ROOT, default_sandbox, needs_bwrap, run_cli
 from grader import batch, course, gradebook, lms
+from grader.batch import WORK_DIR
+from grader.batch.resume import results_from
 from grader.grade import Options
 
 EXAMPLES = ROOT / "examples" / "polyfit"
@@ -107,7 +109,7 @@ def test_batch_end_to_end_in_bwrap_then_resume(tmp_path):
     assert {s: (r["total"], r["max"], r["status"]) for s, r in book.items()} == {
         "alice": ("25", "25", "ok"), "bob": (book["bob"]["total"], "25", "ok"), "carol": ("25", "25", "ok")}
     assert float(book["bob"]["total"]) < 25
-    bob = batch.results_from(out / "bob")
+    bob = results_from(out / "bob")
     assert bob["extra_data"]["sandbox"] == "bwrap"
     assert "removed 2 shell (!) or magic (%) lines from bob.ipynb" in bob["output"]
     assert any("mse_grad" in t["output"] for t in bob["tests"] if t["status"] == "failed")
@@ -170,11 +172,11 @@ def test_a_killed_batch_loses_nothing_leaves_nothing_and_resumes(tmp_path):
     kept = sorted(p.parent.name for p in out.glob("*/results.json"))
     assert 1 <= len(kept) < 4, output
     for name in kept:
-        data = batch.results_from(out / name)
+        data = results_from(out / name)
         assert data["score"] == 25 and data["extra_data"]["batch"]["stamp"]["sha256"]
         assert (out / name / "feedback.md").is_file()
     assert set(_gradebook(out)) == set(kept)
-    assert not (out / batch.WORK_DIR).exists()
+    assert not (out / WORK_DIR).exists()
 
     resumed = run_cli("batch", "polyfit", class_dir, "--out", out, "--jobs", "2",
                       "--sandbox", default_sandbox(), env=env)

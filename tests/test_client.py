@@ -4,8 +4,10 @@ import time
 import numpy as np
 import pytest
 
-from grader.client import Student, SubmissionError
-from grader.sandbox import Limits, make_sandbox
+from grader.client import Student
+from grader.errors import SubmissionError
+from grader.limits import Limits
+from grader.sandbox import make_sandbox
 
 from conftest import needs_bwrap
 

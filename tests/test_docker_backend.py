@@ -21,10 +21,11 @@ import pytest
 
 from conftest import ROOT, failed, max_score, run_cli
 from grader import course
-from grader.client import Student, SubmissionError
-from grader.docker_sandbox import LABEL, DockerSandbox
+from grader.client import Student
+from grader.errors import SandboxUnavailable, SubmissionError
+from grader.sandbox.docker import LABEL, DockerSandbox
 from grader.grade import Options, grade
-from grader.sandbox import Limits, SandboxUnavailable
+from grader.limits import Limits
 
 CONTAINERS_CONF = """\
 [containers]

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import ROOT, run_cli
 from grader import course
-from grader.sandbox import PACKAGE_DIR
+from grader.course import PACKAGE_DIR
 
 STATUSES = ("passed", "failed")
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")

@@ -17,7 +17,7 @@ import pytest
 
 from conftest import ROOT, run_cli
 from grader import course
-from grader.sandbox import PACKAGE_DIR
+from grader.course import PACKAGE_DIR
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """Stubs are generated from the reference's marked solution blocks."""
 import pytest
 
-from grader.stubgen import StubError, make_stub
+from grader.errors import StubError
+from grader.stubgen import make_stub
 
 REFERENCE = '''import numpy as np
 

@@ -35,8 +35,15 @@ import threading
 import time
 import uuid
 
-from .grade import GRADE_TIMEOUT
-from .sandbox import PACKAGE_DIR, Limits, Sandbox, SandboxUnavailable, worker_env
+try:  # the docker SDK is optional: only this backend needs it
+    import docker
+except ImportError:
+    docker = None
+
+from .. import codec
+from ..errors import SandboxUnavailable
+from ..limits import GRADE_TIMEOUT, Limits
+from .base import PACKAGE_DIR, Sandbox, worker_env
 
 DEFAULT_IMAGE = "ml-autograder-worker:latest"
 DEFAULT_PYTHON = "/opt/venv/bin/python"
@@ -68,15 +75,11 @@ os.execv(sys.executable, [sys.executable, "-I", "-B", worker, module, name])
 
 
 class DockerSandbox(Sandbox):
-    name = "docker"
-
     def __init__(self, limits=Limits(), *, base_url=None, image=None, python=None,
                  volumes=None, gpus=None, cpus=None):
-        super().__init__(limits)
-        try:
-            import docker
-        except ImportError:
-            raise SandboxUnavailable("the docker SDK is not installed (pip install docker)") from None
+        super().__init__(limits, gpu=bool(gpus))
+        if docker is None:
+            raise SandboxUnavailable("the docker SDK is not installed (pip install docker)")
         self._docker = docker
         base_url = base_url or os.environ.get("GRADER_DOCKER_URL")
         try:
@@ -145,7 +148,7 @@ class DockerSandbox(Sandbox):
     def kill(self, process):
         """Kill and remove the container; the attach stream then ends."""
         self._remove(process.container)
-        process.finish(killed=True)
+        process.finish()
 
     def close(self):
         for container in list(self._started):
@@ -180,11 +183,11 @@ class ContainerProcess:
         """Split Docker's framed stream (8-byte headers: kind, 0, 0, 0, length)."""
         try:
             while True:
-                header = _recv_exact(self._sock, 8)
+                header = codec.read_exact(self._sock.recv, 8)
                 if header is None:
                     return
                 kind, length = header[0], struct.unpack(">I", header[4:])[0]
-                body = _recv_exact(self._sock, length)
+                body = codec.read_exact(self._sock.recv, length)
                 if body is None:
                     return
                 if kind == 1:
@@ -192,7 +195,7 @@ class ContainerProcess:
                 elif kind == 2 and self._log_left > 0:
                     _write_all(self._log, body[:self._log_left])
                     self._log_left -= min(len(body), self._log_left)
-        except OSError:  # the client closed its end, or the socket was shut
+        except (OSError, codec.CodecError):  # the client closed its end, or the socket was shut
             pass
         finally:
             os.close(self._pipe)
@@ -209,8 +212,8 @@ class ContainerProcess:
             raise subprocess.TimeoutExpired("docker worker", timeout)
         return self.poll()
 
-    def finish(self, killed):
-        """After the container is gone: stop the pump and settle the exit code."""
+    def finish(self):
+        """After the container was removed: stop the pump; a worker that had not exited was killed."""
         try:
             self._sock.shutdown(socket.SHUT_RDWR)
         except OSError:
@@ -218,7 +221,7 @@ class ContainerProcess:
         self.stdout.close()  # unblocks a pump writing into a full pipe
         self._pump.join(10)
         self._sock.close()
-        if self.returncode is None and killed:
+        if self.returncode is None:
             self.returncode = -9
 
     def _exit_code(self, patience=10.0):
@@ -254,17 +257,6 @@ class _SocketWriter:
             self._sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass
-
-
-def _recv_exact(sock, size):
-    chunks, left = [], size
-    while left:
-        chunk = sock.recv(min(left, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        left -= len(chunk)
-    return b"".join(chunks)
 
 
 def _write_all(fd, data):

@@ -1,0 +1,72 @@
+"""Grading on this machine: a thread per concurrent grade, each running grade()."""
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from pathlib import Path
+
+from .. import results
+from ..course import Assignment
+from ..grade import Options, grade
+from ..lms import Entry
+from ..procs import cmdline, kill_pids, process_tree, subtree
+from ..vocabulary import Outcome
+
+
+def failure_document(assignment_id: str, problem: str) -> dict:
+    """A results document for a grade that could not run at all (a grader fault)."""
+    data = results.build([], [], {"module_name": assignment_id})
+    results.stopped_early(data, f"Grading could not run: {problem}. Please tell your instructor.",
+                          Outcome.CRASH)
+    data["output"] = results.summary(data)
+    return data
+
+
+def run_local(assignment: Assignment, todo: list[Entry], options: Options, jobs: int, work: Path,
+              store: Callable[[Entry, dict], None]) -> None:
+    """Grade todo with `jobs` grades at once; store(entry, data) each as it finishes."""
+    stop = threading.Event()
+
+    def task(entry):
+        if stop.is_set():
+            return None
+        try:
+            with tempfile.TemporaryDirectory(dir=work, prefix="grade-") as scratch:
+                return grade(assignment, entry.path, scratch, options)
+        except Exception as exc:  # a grader fault must not cost the other students
+            return failure_document(assignment.id, f"{type(exc).__name__}: {exc}")
+
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
+    futures = {pool.submit(task, entry): entry for entry in todo}
+    pending = set(futures)
+    try:
+        while pending:
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: futures[f].student):
+                store(futures[future], future.result())
+    except BaseException:
+        stop.set()
+        pool.shutdown(wait=False, cancel_futures=True)
+        while not all(f.done() for f in futures):
+            kill_harnesses()
+            time.sleep(0.05)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
+def kill_harnesses() -> None:
+    """SIGKILL every grading harness this process started, with all it started.
+
+    The whole tree is listed before anything is killed, so a worker whose
+    harness dies first is still known (and bwrap's --die-with-parent takes
+    care of what runs inside a sandbox).
+    """
+    children = process_tree()
+    victims = []
+    for pid in children.get(os.getpid(), []):
+        if b"grader.harness" in cmdline(pid):
+            victims += subtree(children, pid)
+    kill_pids(victims)

@@ -1,0 +1,61 @@
+"""Sandbox backends: how a worker process is started and confined.
+
+`none` (none.py) is a plain subprocess with rlimits, for a student's own
+laptop; `bwrap` (bwrap.py) is bubblewrap; `docker` (docker.py) is one
+container per worker through the Docker API. `make_sandbox` builds one;
+`choose` turns the command line's `--sandbox` into the backend to use.
+To add a backend: subclass base.Sandbox (start, kill, settle, close) in a
+module here and name it in `make_sandbox` and SANDBOXES.
+"""
+from ..errors import SandboxUnavailable, UsageError
+from ..limits import Limits
+from .base import PACKAGE_DIR, Sandbox
+from .bwrap import BwrapSandbox, bwrap_problem
+from .docker import DockerSandbox
+from .none import NoSandbox
+
+SANDBOXES = ("auto", "none", "bwrap", "docker")
+
+__all__ = ["SANDBOXES", "PACKAGE_DIR", "Sandbox", "NoSandbox", "BwrapSandbox", "DockerSandbox",
+           "Limits", "SandboxUnavailable", "bwrap_problem", "make_sandbox", "choose"]
+
+
+def make_sandbox(kind: str, limits: Limits = Limits(), gpu: bool = False) -> Sandbox:
+    """Build the backend `kind` (auto, none, bwrap, docker); raise SandboxUnavailable."""
+    if kind == "auto":
+        kind = "bwrap" if bwrap_problem() is None else "none"
+    if kind == "none":
+        return NoSandbox(limits, gpu)
+    if kind == "bwrap":
+        problem = bwrap_problem()
+        if problem:
+            raise SandboxUnavailable(problem)
+        return BwrapSandbox(limits, gpu)
+    if kind == "docker":
+        return DockerSandbox(limits, gpus="all" if gpu else None)
+    raise SandboxUnavailable(f"unknown sandbox {kind!r} (choose {', '.join(SANDBOXES)})")
+
+
+def choose(kind: str, *, allow_unsandboxed: bool) -> tuple[str, str | None]:
+    """(the backend to grade with, a note for the user or None) for `--sandbox kind`.
+
+    auto means bwrap; only where allow_unsandboxed (`grader test` on a laptop)
+    does it fall back to no sandbox, with a note saying so. Raises UsageError
+    when the requested backend cannot run.
+    """
+    if kind == "docker":
+        try:
+            DockerSandbox().close()
+        except SandboxUnavailable as exc:
+            raise UsageError(str(exc)) from None
+    if kind == "bwrap" and bwrap_problem():
+        raise UsageError(f"the bwrap sandbox cannot run here: {bwrap_problem()}")
+    if kind != "auto":
+        return kind, None
+    problem = bwrap_problem()
+    if problem is None:
+        return "bwrap", None
+    if allow_unsandboxed:
+        return "none", f"Note: running without a sandbox ({problem})."
+    raise UsageError(f"no sandbox available: {problem}. Pass --sandbox none to grade "
+                     "unsandboxed (only for code you trust) or --sandbox docker.")

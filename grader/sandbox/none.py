@@ -1,0 +1,64 @@
+"""`--sandbox none`: a plain subprocess with rlimits, for a student's own laptop."""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO
+
+from ..limits import Limits
+from ..procs import die_with_parent
+from .base import PACKAGE_DIR, WORKER_FILES, Sandbox, worker_env
+from .slots import Slot, as_user
+
+
+class NoSandbox(Sandbox):
+    """A plain subprocess: rlimits and a private working folder, nothing else."""
+
+    def __init__(self, limits: Limits = Limits(), gpu: bool = False):
+        super().__init__(limits, gpu)
+        # Started as root (a Gradescope container), the worker still drops to
+        # a slot's own uid, so files the caller keeps private stay unreadable.
+        self._slot = Slot(limits, with_cgroups=False) if os.geteuid() == 0 else None
+        self._dir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
+        self._dir.chmod(0o755)
+        for name in WORKER_FILES:
+            shutil.copy(PACKAGE_DIR / name, self._dir / name)
+
+    @property
+    def uid(self) -> int | None:
+        return self._slot.uid if self._slot else None
+
+    def start(self, module_source: bytes, module_name: str, log_file: IO[bytes]) -> subprocess.Popen:
+        run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self._dir))
+        module = run_dir / f"{module_name}.py"
+        module.write_bytes(module_source)
+        if self.uid is not None:
+            for path in (run_dir, module):
+                os.chown(path, self.uid, self.uid)
+        return subprocess.Popen(
+            as_user(self.uid, [sys.executable, "-I", "-B", str(self._dir / "worker.py"), str(module), module_name]),
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, cwd=run_dir,
+            env=worker_env(HOME=str(run_dir), PATH=os.environ.get("PATH", "/usr/bin:/bin")),
+            start_new_session=True,
+            preexec_fn=self._confine)
+
+    def _confine(self) -> None:
+        die_with_parent()
+        self.limits.apply(with_nproc=self.uid is not None, address_space=not self.gpu)
+
+    def kill(self, process: subprocess.Popen) -> None:
+        super().kill(process)
+        if self._slot:
+            self._slot.drain(patience=0)
+
+    def settle(self) -> None:
+        if self._slot:
+            self._slot.drain()
+
+    def close(self) -> None:
+        shutil.rmtree(self._dir, ignore_errors=True)
+        if self._slot:
+            self._slot.release()
+            self._slot = None

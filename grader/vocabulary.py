@@ -1,0 +1,38 @@
+"""The words results are made of, defined once: outcomes, suites, visibility levels.
+
+results.json, gradebook.csv, report.html, the batch summary and the plugin
+all speak this vocabulary; nothing compares against these strings elsewhere.
+"""
+from enum import StrEnum
+
+
+class Outcome(StrEnum):
+    """Why a test failed, and what a grade's status column says.
+
+    A failed test carries one of ERROR, TIMEOUT, CRASH, INVALID; a grade's
+    status is OK or the most serious outcome among its tests (see `worst`).
+    """
+    OK = "ok"
+    ERROR = "error"                    # the code raised or returned something wrong
+    TIMEOUT = "timeout"                # over its budget
+    CRASH = "crash"                    # the worker (or the harness) died
+    INVALID = "invalid submission"     # the module cannot be imported or found
+
+
+# The statuses a grade can have, in the order reports list them.
+GRADE_STATUSES = (Outcome.OK, Outcome.TIMEOUT, Outcome.CRASH, Outcome.INVALID)
+# Which failure kinds make a grade's status, most serious first (ERROR leaves it ok).
+_SEVERITY = (Outcome.INVALID, Outcome.TIMEOUT, Outcome.CRASH)
+
+PUBLIC_SUITE = "test_public"
+HIDDEN_SUITE = "test_hidden"
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
+def worst(failures) -> Outcome:
+    """The grade status that a collection of failure kinds amounts to."""
+    kinds = set(failures)
+    for outcome in _SEVERITY:
+        if outcome in kinds:
+            return outcome
+    return Outcome.OK
