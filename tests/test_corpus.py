@@ -15,6 +15,7 @@ message the student can read.
 import pytest
 
 from conftest import CORPUS, failed, max_score
+from grader import course
 
 CASES = sorted(CORPUS.glob("*/correct/*.py")) + sorted(CORPUS.glob("*/buggy/*.py"))
 
@@ -45,7 +46,14 @@ def test_corpus_verdict(path, grade_submission):
         assert "internal grader error" not in test["output"], test["output"]
 
 
-def test_corpus_is_big_enough():
-    for folder in sorted(p for p in CORPUS.iterdir() if p.is_dir()):
-        assert len(list((folder / "correct").glob("*.py"))) >= 4, folder.name
-        assert len(list((folder / "buggy").glob("*.py"))) >= 12, folder.name
+@pytest.mark.parametrize("assignment_id", [a.id for a in course.all_assignments()])
+def test_every_assignment_has_a_big_enough_corpus(assignment_id):
+    folder = CORPUS / assignment_id
+    assert folder.is_dir(), f"{assignment_id} has no corpus in {folder}"
+    assert len(list((folder / "correct").glob("*.py"))) >= 4, assignment_id
+    assert len(list((folder / "buggy").glob("*.py"))) >= 12, assignment_id
+
+
+def test_every_corpus_belongs_to_an_assignment():
+    known = {a.id for a in course.all_assignments()}
+    assert {p.name for p in CORPUS.iterdir() if p.is_dir()} <= known

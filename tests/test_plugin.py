@@ -1,0 +1,129 @@
+"""GraderPlugin with pytest's own pytester: budgets, recording, failure kinds by type."""
+import json
+import signal
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from grader.errors import SubmissionError
+from grader.plugin import GraderPlugin, HarnessTimeout
+
+pytest_plugins = ["pytester"]
+
+
+class FakeStudent:
+    """Answers calls in-process; records the budgets the plugin set."""
+
+    def __init__(self):
+        self.timeout = self.deadline = None
+        self.budgets, self.spawned, self.closed = [], False, False
+
+    def spawn(self):
+        self.spawned = True
+
+    def double(self, x):
+        self.budgets.append(self.timeout)
+        return 2 * x
+
+    def hang(self):
+        raise SubmissionError("timed out after 1 s in hang", "timeout")
+
+    def output(self):
+        return "printed by the student\n"
+
+    def close(self):
+        self.closed = True
+
+
+SUITE = '''
+import pytest
+from grader.errors import SubmissionError
+from grader.plugin import HarnessTimeout
+
+def test_double(student):
+    """double doubles"""
+    assert student.double(2) == 4
+
+@pytest.mark.points(3)
+@pytest.mark.timeout(7)
+def test_double_wrong(student):
+    """double, checked wrongly"""
+    assert student.double(2) == 5, "double(2) should be 5"
+
+def test_hang(student):
+    student.hang()
+
+def test_backstop(student):
+    raise HarnessTimeout("timed out (the whole test exceeded 9 s)")
+
+@pytest.mark.visibility("hidden")
+def test_suite_bug(student):
+    {}["missing"]
+
+@pytest.mark.gpu
+def test_gpu(student, device):
+    assert device == "cuda"
+'''
+
+
+@pytest.fixture
+def run_plugin(pytester):
+    def run(suite=SUITE, **settings):
+        pytester.makepyfile(test_public=suite)
+        student = FakeStudent()
+        config = {"module_name": "toy", "out_dir": str(pytester.path / "out"), "test_timeout": 4.0,
+                  "sandbox": "none", "notes": [], **settings}
+        plugin = GraderPlugin(config, student_factory=lambda _: (student, None))
+        result = pytester.inline_run(str(pytester.path / "test_public.py"), plugins=[plugin])
+        data = json.loads((pytester.path / "out" / "results.json").read_text())
+        return result, data, student
+    return run
+
+
+def test_records_every_test_with_points_visibility_and_kind(run_plugin):
+    _, data, student = run_plugin()
+    tests = {t["extra_data"]["nodeid"].split("::")[-1]: t for t in data["tests"]}
+    assert tests["test_double"]["status"] == "passed" and tests["test_double"]["name"] == "double doubles"
+    wrong = tests["test_double_wrong"]
+    assert (wrong["score"], wrong["max_score"]) == (0, 3)
+    # public tests show what the submission printed, after the message
+    assert wrong["output"] == "double(2) should be 5\n\nYour code printed:\nprinted by the student\n"
+    assert wrong["extra_data"]["failure"] == "error"
+    assert tests["test_hang"]["extra_data"]["failure"] == "timeout"
+    assert tests["test_backstop"]["extra_data"]["failure"] == "timeout"
+    assert tests["test_suite_bug"]["visibility"] == "hidden"
+    assert "internal grader error (KeyError" in tests["test_suite_bug"]["output"]
+    assert [s["name"] for s in data["extra_data"]["skipped"]] == ["test_gpu"]
+    assert data["score"] == 1 and data["extra_data"]["max_score"] == 7
+    assert student.spawned and student.closed
+    assert student.budgets == [4.0, 7.0]  # the assignment's default, then the marker's
+
+
+def test_reverse_runs_the_tests_backwards(run_plugin):
+    _, data, _ = run_plugin(reverse=True)
+    assert [t["extra_data"]["nodeid"].split("::")[-1] for t in data["tests"]][:2] == ["test_suite_bug", "test_backstop"]
+
+
+def test_no_partial_results_are_left_after_a_finished_session(run_plugin, pytester):
+    run_plugin()
+    assert not (pytester.path / "out" / "results.partial.json").exists()
+
+
+def test_collection_only_describes_without_running(pytester):
+    pytester.makepyfile(test_public=SUITE)
+    plugin = GraderPlugin(None)
+    pytester.inline_run("--collect-only", str(pytester.path / "test_public.py"), plugins=[plugin])
+    assert [t["max_score"] for t in plugin.tests] == [1.0, 3.0, 1.0, 1.0, 1.0, 1.0]
+    assert [t["gpu"] for t in plugin.tests][-1] is True
+
+
+def test_the_backstop_raises_its_own_type():
+    plugin = GraderPlugin({"test_timeout": 1})
+    plugin.pytest_timeout_set_timer(item=None, settings=SimpleNamespace(timeout=0.2))
+    try:
+        with pytest.raises(HarnessTimeout, match="exceeded 0.2 s"):
+            time.sleep(2)
+    finally:
+        plugin.pytest_timeout_cancel_timer(item=None)
+    assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
