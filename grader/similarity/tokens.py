@@ -13,16 +13,20 @@ changing the program: keywords, operators, builtins, keyword-argument names
 latter under their full name (`np` after `import numpy as np` is `numpy`).
 """
 import bisect
+import builtins
 import dataclasses
+import io
+import keyword
 import re
+import tokenize
 
 from pygments.lexers.python import PythonLexer
-from pygments.token import Comment, Keyword, Name, Number, Operator, String, Text
+from pygments.token import Comment, Error, Keyword, Name, Number, Operator, String, Text
 
 VARIABLE, NUMBER, STRING = "V", "N", "S"
 _LEXER = PythonLexer()
 _SOLUTION_BLOCK = re.compile(r"^[ \t]*# BEGIN SOLUTION[ \t]*$", re.MULTILINE)
-_KEPT_NAMES = (Name.Builtin, Name.Exception, Name.Decorator, Name.Namespace)
+_KEPT_NAMES = (Name.Builtin, Name.Exception, Name.Decorator)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,13 +50,18 @@ class Function:
 def normalise(text: str) -> list[Token]:
     """The normalised tokens of a source text (any text at all)."""
     lines = _line_starts(text)
-    raw = [(i, bisect.bisect_right(lines, i), kind, value)
-           for i, kind, value in _LEXER.get_tokens_unprocessed(text)
-           if value.strip() and kind not in Comment and kind not in String.Doc and kind not in Text]
+    raw = [(i, bisect.bisect_right(lines, i), _category(kind), value) for i, kind, value in _lex(text, lines)
+           if value.strip() and _category(kind) != "layout"]
     aliases, own_attributes, imports = _declarations(raw)
     tokens, depth, signature = [], 0, None   # signature: the depth inside a def's parentheses
+    interpolating = 0                        # inside an f-string's {...}: still the string
     for n, (start, line, kind, value) in enumerate(raw):
         if start in imports:     # `import numpy as np` vs `import numpy`: only the uses count
+            continue
+        if kind == "interpolation" or interpolating:
+            interpolating = max(0, interpolating + (value.count("{") - value.count("}")
+                                                    if kind == "interpolation" else 0))
+            tokens[-1] = dataclasses.replace(tokens[-1], end=start + len(value))
             continue
         if value == "(" and n > 1 and raw[n - 2][3] == "def":
             signature = depth + 1
@@ -60,14 +69,14 @@ def normalise(text: str) -> list[Token]:
             signature = None
         previous = raw[n - 1][3] if n else ""
         following = raw[n + 1][3] if n + 1 < len(raw) else ""
-        if kind in String:
-            if n and raw[n - 1][2] in String and tokens:   # "a" "b", f-string pieces: one S
+        if kind == "string":
+            if n and raw[n - 1][2] in ("string", "interpolation") and tokens:   # "a" "b": one S
                 tokens[-1] = dataclasses.replace(tokens[-1], end=start + len(value))
                 continue
             normal = STRING
-        elif kind in Number:
+        elif kind == "number":
             normal = NUMBER
-        elif kind in Name and not kind in Name.Builtin.Pseudo:
+        elif kind in ("name", "kept name", "namespace"):
             keyword_argument = depth and following == "=" and depth != signature   # f(x, axis=0)
             normal = _name(kind, value, previous, keyword_argument, aliases, own_attributes)
         else:
@@ -77,10 +86,117 @@ def normalise(text: str) -> list[Token]:
     return tokens
 
 
+_CATEGORIES = {}
+
+
+def _category(kind):
+    """A pygments token type as one word (testing `kind in Name` each time is slow)."""
+    if kind not in _CATEGORIES:
+        if kind in Comment or kind in String.Doc or kind in Text:
+            found = "layout"
+        elif kind in String.Interpol:
+            found = "interpolation"
+        elif kind in String:
+            found = "string"
+        elif kind in Number:
+            found = "number"
+        elif kind in Keyword.Namespace:
+            found = "import"
+        elif kind in Name.Namespace:
+            found = "namespace"
+        elif kind in Name.Builtin.Pseudo:
+            found = "verbatim"
+        elif any(kind in kept for kept in _KEPT_NAMES):
+            found = "kept name"
+        elif kind in Name:
+            found = "name"
+        else:
+            found = "verbatim"
+        _CATEGORIES[kind] = found
+    return _CATEGORIES[kind]
+
+
+def _lex(text, lines):
+    """(offset, pygments token type, text) for every token.
+
+    The standard library's tokenize is ten times faster than pygments and is
+    used when it can read the file; its tokens are given pygments' types and
+    operators are split the way pygments splits them, so both paths
+    normalise alike. A file tokenize refuses (an unclosed bracket, a bad
+    dedent) goes through pygments, which reads anything.
+    """
+    try:
+        return list(_python_tokens(text, lines))
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return list(_LEXER.get_tokens_unprocessed(text))
+
+
+_KEYWORD_TYPES = {"import": Keyword.Namespace, "from": Keyword.Namespace, "True": Keyword.Constant,
+                  "False": Keyword.Constant, "None": Keyword.Constant, "and": Operator.Word,
+                  "or": Operator.Word, "not": Operator.Word, "in": Operator.Word, "is": Operator.Word}
+_BUILTINS = {name for name in dir(builtins) if not name.startswith("_")}
+_EXCEPTIONS = {name for name in _BUILTINS if isinstance(getattr(builtins, name), type)
+               and issubclass(getattr(builtins, name), BaseException)}
+_KEPT_OPERATORS = ("==", "!=", ":=")   # pygments splits every other multi-character operator
+_LAYOUT = (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT,
+           tokenize.ENCODING, tokenize.ENDMARKER)
+
+
+def _python_tokens(text, lines):
+    previous, statement_start, statement_start_before_at = None, True, False
+    stream = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    for n, token in enumerate(stream):
+        kind, value = token.type, token.string
+        offset = lines[token.start[0] - 1] + token.start[1] if token.start[0] <= len(lines) else len(text)
+        if kind in _LAYOUT:
+            statement_start = statement_start or kind in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT)
+            continue
+        if kind == tokenize.STRING:
+            after = n + 1
+            while after < len(stream) and stream[after].type in (tokenize.COMMENT, tokenize.NL):
+                after += 1
+            alone = statement_start and (after == len(stream) or
+                                         stream[after].type in (tokenize.NEWLINE, tokenize.ENDMARKER))
+            yield offset, String.Doc if alone else String, value
+        elif kind == tokenize.NUMBER:
+            yield offset, Number, value
+        elif kind == tokenize.NAME:
+            if previous == "@" and statement_start_before_at:   # a decorator: one token, as pygments has it
+                yield offset - 1, Name.Decorator, "@" + value
+            else:
+                yield offset, _name_type(value, previous), value
+        elif value == "@" and statement_start:
+            statement_start_before_at = True
+            previous, statement_start = value, False
+            continue
+        elif kind == tokenize.OP and len(value) > 1 and value not in _KEPT_OPERATORS:
+            for i, char in enumerate(value):
+                yield offset + i, Operator, char
+        else:
+            yield offset, Operator if kind == tokenize.OP else Error, value
+        previous, statement_start, statement_start_before_at = value, False, False
+
+
+def _name_type(value, previous):
+    if keyword.iskeyword(value):
+        return _KEYWORD_TYPES.get(value, Keyword)
+    if previous == "def":
+        return Name.Function
+    if previous == "class":
+        return Name.Class
+    if value in ("self", "cls"):
+        return Name.Builtin.Pseudo
+    if value in _EXCEPTIONS:
+        return Name.Exception
+    if value in _BUILTINS and previous != ".":
+        return Name.Builtin
+    return Name
+
+
 def _name(kind, value, previous, keyword_argument, aliases, own_attributes):
     if previous == ".":
         return VARIABLE if value in own_attributes else value
-    if kind in _KEPT_NAMES and kind not in Name.Namespace:
+    if kind == "kept name":
         return value
     if value in aliases:
         return aliases[value]
@@ -100,13 +216,13 @@ def _declarations(raw):
     aliases, own_attributes, imports = {}, set(), set()
     for statement in _statements(raw):
         words = [value for _, _, _, value in statement]
-        if words[0] in ("import", "from") and statement[0][2] in Keyword.Namespace:
+        if words[0] in ("import", "from") and statement[0][2] == "import":
             aliases.update(_import_aliases(words))
             imports.update(start for start, _, _, _ in statement)
             continue
         target_end = _assignment(words)
         for n in range(1, target_end):
-            if words[n - 1] == "." and statement[n][2] in Name and words[n + 1] in ("=", ",", *_AUGMENTED):
+            if words[n - 1] == "." and statement[n][2] == "name" and words[n + 1] in ("=", ",", *_AUGMENTED):
                 own_attributes.add(words[n])
     return aliases, own_attributes, imports
 
