@@ -10,6 +10,7 @@ from .errors import GraderError, SandboxUnavailable, SuiteError, UnknownAssignme
 from .grade import Options, grade
 from .report import print_grade_summary, print_student_summary
 from .sandbox import SANDBOXES, choose
+from .similarity import cli as similarity_cli
 from .stubgen import make_stub
 
 # Subcommands whose arguments and behaviour live in their own module:
@@ -18,6 +19,7 @@ EXTENSIONS = {
     "batch": (batch, "grade every submission in a folder or LMS zip"),
     "export": (export, "build a Gradescope autograder zip"),
     "release": (release, "write the student repository (no reference, no hidden tests)"),
+    "similarity": (similarity_cli, "find pairs of submissions that share unusual code"),
 }
 
 

@@ -95,12 +95,13 @@ def _cell(text):
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def write_report(out_dir, rows, assignment_id, elapsed=None):
+def write_report(out_dir, rows, assignment_id, elapsed=None, similarity=None):
     """report.html: one self-contained page (charts embedded as PNG)."""
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
-    page = environment.get_template("report.html.j2").render(**report_context(rows, assignment_id, elapsed))
+    page = environment.get_template("report.html.j2").render(
+        **report_context(rows, assignment_id, elapsed), similarity=similarity)
     return atomic_write(Path(out_dir) / "report.html", page)
 
 

@@ -16,11 +16,12 @@ import signal
 import time
 from pathlib import Path
 
-from .. import course, gradebook, lms
+from .. import course, gradebook, lms, similarity
 from ..course import Assignment
 from ..errors import BatchBusy, ExportError, UsageError
 from ..grade import Options
 from ..sandbox import SANDBOXES, choose
+from ..similarity.report import write_all as write_similarity
 from .cluster import run_cluster
 from .display import Progress, print_summary
 from .local import run_local
@@ -43,7 +44,8 @@ class Summary:
 
 
 def run(assignment: Assignment, source, out_dir, *, jobs: int = 1, options: Options = Options(),
-        cluster: str | None = None, progress: Progress | None = None) -> Summary:
+        cluster: str | None = None, progress: Progress | None = None,
+        compare: bool = True) -> Summary:
     """Grade every student in source (a folder or an LMS zip) into out_dir; return a Summary."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -75,13 +77,17 @@ def run(assignment: Assignment, source, out_dir, *, jobs: int = 1, options: Opti
                 summary.interrupted = True
             finally:
                 progress.stop()
+            section = None   # code similarity reads the same entries (before the scratch goes)
+            if compare and not summary.interrupted:
+                section = write_similarity(similarity.analyse(assignment, export.entries), out)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         summary.elapsed = time.monotonic() - started
         students = {e.student for e in export.entries}
         summary.rows = [r for r in gradebook.load_rows(out) if r.student in students]
         gradebook.write_gradebook(out, summary.rows)
-        gradebook.write_report(out, summary.rows, assignment.id, summary.elapsed)
+        gradebook.write_report(out, summary.rows, assignment.id, summary.elapsed,
+                               section["similarity"] if section else None)
     return summary
 
 
@@ -98,6 +104,8 @@ def configure(parser) -> None:
                         help="grade on this Dask scheduler (tcp://host:8786) instead of locally")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                         help="cuda: also run the GPU-marked tests")
+    parser.add_argument("--no-similarity", dest="similarity", action="store_false",
+                        help="skip the code-similarity analysis (similarity.csv, report section)")
 
 
 def main(args) -> int:
@@ -111,7 +119,7 @@ def main(args) -> int:
     try:
         summary = run(assignment, args.submissions, args.out, jobs=args.jobs,
                       options=Options(sandbox=sandbox, cuda=args.device == "cuda"),
-                      cluster=args.cluster, progress=Progress.for_terminal())
+                      cluster=args.cluster, progress=Progress.for_terminal(), compare=args.similarity)
     except (ExportError, BatchBusy) as exc:
         raise UsageError(str(exc)) from None
     finally:

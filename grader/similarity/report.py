@@ -14,6 +14,8 @@ import jinja2
 import numpy as np
 from markupsafe import Markup
 
+from ..course import TEMPLATES
+from ..files import atomic_write
 from . import fingerprints
 from .documents import REST
 
@@ -30,7 +32,7 @@ def write_all(analysis, out_dir) -> dict:
     write_pages(analysis, out, pages)
     write_csv(analysis, out / "similarity.csv", pages)
     context = section_context(analysis, pages)
-    _write(out / "similarity.html", _environment().get_template("similarity.html.j2").render(**context))
+    atomic_write(out / "similarity.html", _environment().get_template("similarity.html.j2").render(**context))
     return context
 
 
@@ -104,7 +106,7 @@ def write_pages(analysis, out, pages):
         page = template.render(assignment=analysis.assignment, rank=rank, pair=pair,
                                threshold=analysis.threshold, functions=functions,
                                left=left, right=right, notes=_notes(pair.a) + _notes(pair.b))
-        _write(Path(out) / name, page)
+        atomic_write(Path(out) / name, page)
 
 
 def highlighted(a, b, boilerplate_grams=frozenset()):
@@ -157,12 +159,6 @@ def _lines(text, ranges):
 
 
 def _environment():
-    return jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"),
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                               autoescape=jinja2.select_autoescape(["html", "j2"]),
                               undefined=jinja2.StrictUndefined)
-
-
-def _write(path, text):
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
