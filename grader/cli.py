@@ -4,7 +4,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import batch, course, export, release
+from . import audit, batch, course, export, release
 from .collect import collect
 from .errors import GraderError, SandboxUnavailable, SuiteError, UnknownAssignment, UsageError
 from .grade import Options, grade
@@ -16,6 +16,7 @@ from .stubgen import make_stub
 # Subcommands whose arguments and behaviour live in their own module:
 # each module has configure(parser) and main(args) -> exit code.
 EXTENSIONS = {
+    "audit": (audit, "grade mutants of the reference: which realistic bugs do the suites miss?"),
     "batch": (batch, "grade every submission in a folder or LMS zip"),
     "export": (export, "build a Gradescope autograder zip"),
     "release": (release, "write the student repository (no reference, no hidden tests)"),

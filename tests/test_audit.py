@@ -1,8 +1,9 @@
 """`grader audit`: mutants of the reference, equivalence on audit inputs, grading, reports.
 
-The end-to-end test plants a deliberately weak suite in a tiny course (its
-gradient test compares values with np.allclose and never checks the shape)
-and shows that the audit reports the mutant that squeezes the gradient.
+The end-to-end test plants a deliberately weak suite in a tiny course of its
+own (its gradient test compares values with np.allclose and never checks the
+shape; tests/course is left as it is) and shows, through the command line,
+that the audit reports the mutant that squeezes the gradient.
 """
 import json
 import textwrap
@@ -10,9 +11,8 @@ import textwrap
 import numpy as np
 import pytest
 
-from conftest import default_sandbox
-from grader import course
-from grader.audit import audit, operators, report
+from conftest import default_sandbox, run_toy_cli
+from grader.audit import operators
 from grader.audit.equivalence import same
 from grader.audit.mutants import generate, solution_lines
 
@@ -84,11 +84,12 @@ def toy_course(tmp_path):
 
 
 def test_audit_reports_the_mutant_a_weak_suite_lets_through(toy_course, tmp_path):
-    assignment = course.load("toy", root=toy_course)
     out = tmp_path / "audit"
-    data = audit(assignment, out, jobs=2, operators=["insert_squeeze", "negate_result", "add_transpose"], sandbox=default_sandbox(),
-                 say=lambda line: None)
-    json_path, html_path = report.write(out, data)
+    run = run_toy_cli("audit", "toy", "--out", out, "--jobs", 2, "--sandbox", default_sandbox(),
+                      "--operators", "insert_squeeze", "negate_result", "add_transpose", course_root=toy_course)
+    assert run.returncode == 0, run.stderr
+    json_path, html_path = out / "audit.json", out / "audit.html"
+    data = json.loads(json_path.read_text())
 
     by_operator = {m["operator"]: m for m in data["mutants"]}
     squeezed = by_operator["insert_squeeze"]
@@ -105,11 +106,11 @@ def test_audit_reports_the_mutant_a_weak_suite_lets_through(toy_course, tmp_path
 
     assert (data["generated"], data["graded"], data["survived"]) == (4, 3, 1)
     assert data["families"]["shape"]["survived"] == 1
-    assert json.loads(json_path.read_text())["score"] == pytest.approx(data["killed"] / data["graded"])
+    assert data["score"] == pytest.approx(2 / 3)
     page = html_path.read_text()
     assert squeezed["id"] in page and ".squeeze()" in page
-    lines = "\n".join(report.summary_lines(data))
-    assert "1 surviving mutants:" in lines and squeezed["id"] in lines
+    assert "mutation score 66.7% (2 of 3 graded mutants killed" in run.stdout
+    assert "1 surviving mutants:" in run.stdout and squeezed["id"] in run.stdout
 
 
 # --- mutant generation: cheap, no sandbox ------------------------------------------------

@@ -10,17 +10,20 @@ diff, the function it touched and the tests it passed (report.py), in
 OUT/audit.json and OUT/audit.html.
 """
 import os
-import sys
 
 from .. import course
+from ..batch import Progress
+from ..errors import UsageError
+from ..sandbox import SANDBOXES, choose
 from . import operators, report
 from .run import AuditError, audit
+
+__all__ = ["AuditError", "audit", "configure", "main"]
 
 DEFAULT_OUT = "out/audit"
 
 
 def configure(parser):
-    from ..cli import SANDBOXES
     parser.add_argument("assignment")
     parser.add_argument("--out", help=f"default: {DEFAULT_OUT}/ID")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
@@ -30,9 +33,7 @@ def configure(parser):
     parser.add_argument("--sandbox", choices=SANDBOXES, default="auto")
 
 
-def main(args):
-    from ..batch import Progress
-    from ..cli import UsageError, resolve_sandbox
+def main(args) -> int:
     assignment = course.load(args.assignment)
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -40,14 +41,10 @@ def main(args):
         operators.select(args.operators)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    sandbox = resolve_sandbox(args.sandbox, allow_unsandboxed=False)
+    sandbox, _ = choose(args.sandbox, allow_unsandboxed=False)
     out = args.out or f"{DEFAULT_OUT}/{assignment.id}"
-    try:
-        data = audit(assignment, out, jobs=args.jobs, operators=args.operators, sandbox=sandbox,
-                     progress=Progress.for_terminal())
-    except AuditError as exc:
-        print(f"grader audit: {exc}", file=sys.stderr)
-        return 1
+    data = audit(assignment, out, jobs=args.jobs, operators=args.operators, sandbox=sandbox,
+                 progress=Progress.for_terminal())
     json_path, html_path = report.write(out, data)
     print("\n".join(report.summary_lines(data)))
     print(f"\nwrote {json_path} and {html_path}")

@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from ..client import Student, SubmissionError
+from ..client import Student
+from ..errors import SubmissionError
 from ..sandbox import make_sandbox
 from .inputs import Call
 
@@ -30,42 +31,45 @@ class Outcome:
     error: str | None = None     # the first line of the error message, line numbers removed
 
 
-def run_cases(source: bytes, module_name: str, cases: list, sandbox: str, limits) -> list[Outcome]:
-    """Every case's outcome for the module `source`, run in one sandboxed worker."""
-    backend = make_sandbox(sandbox, limits)
-    student = Student(backend, source, module_name)
+def run_cases(source: bytes, assignment, cases: list, sandbox: str,
+              reference: list | None = None) -> list[Outcome]:
+    """The outcomes of the module `source` on the cases, run in one sandboxed worker.
+
+    Given the reference's outcomes, it stops at the first case whose outcome differs.
+    """
+    backend = make_sandbox(sandbox, assignment.limits)
+    student = Student(backend, source, assignment.id)
     outcomes = []
     try:
         for case in cases:
-            student.deadline, student.timeout = time.monotonic() + CASE_SECONDS, CASE_SECONDS
-            try:
-                if isinstance(case, Call):
-                    value, args = student.call_and_inputs(case.fn, *case.args, **case.kwargs)
-                    outcomes.append(Outcome(value, args))
-                else:
-                    outcomes.append(Outcome(student.probe(case.function, *case.args, label=case.label,
-                                                          **case.kwargs)))
-            except SubmissionError as exc:
-                outcomes.append(Outcome(error=_first_line(str(exc))))
+            outcomes.append(_run_case(student, case))
+            if reference is not None and not _same_outcome(reference[len(outcomes) - 1], outcomes[-1]):
+                break
     finally:
         student.close()
         backend.close()
     return outcomes
 
 
-def differences(reference: list[Outcome], mutant: list[Outcome], cases: list) -> list[str]:
-    """The labels of the cases where the mutant's outcome is not the reference's."""
-    return [case.label for case, a, b in zip(cases, reference, mutant) if not _same_outcome(a, b)]
+def _run_case(student, case) -> Outcome:
+    student.deadline, student.timeout = time.monotonic() + CASE_SECONDS, CASE_SECONDS
+    try:
+        if isinstance(case, Call):
+            value, args = student.call_and_inputs(case.fn, *case.args, **case.kwargs)
+            return Outcome(value, args)
+        return Outcome(student.probe(case.function, *case.args, label=case.label, **case.kwargs))
+    except SubmissionError as exc:
+        return Outcome(error=_first_line(str(exc)))
 
 
-def classify(mutants, reference_source: bytes, module_name: str, cases: list, sandbox: str, limits,
-             jobs: int = 1) -> tuple[dict, list[Outcome]]:
-    """{mutant id: [labels of the cases that tell it apart]}; an empty list: possibly equivalent."""
-    reference = run_cases(reference_source, module_name, cases, sandbox, limits)
+def classify(mutants, assignment, cases: list, sandbox: str, jobs: int = 1) -> tuple[dict, list[Outcome]]:
+    """{mutant id: [the first case that tells it apart]}; an empty list: possibly equivalent."""
+    reference = run_cases(assignment.reference.read_bytes(), assignment, cases, sandbox)
 
     def check(mutant):
-        outcomes = run_cases(mutant.source.encode(), module_name, cases, sandbox, limits)
-        return mutant.id, differences(reference, outcomes, cases)
+        outcomes = run_cases(mutant.source.encode(), assignment, cases, sandbox, reference)
+        return mutant.id, [case.label for case, a, b in zip(cases, reference, outcomes)
+                           if not _same_outcome(a, b)]
 
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         return dict(pool.map(check, mutants)), reference

@@ -80,7 +80,9 @@ def _describe(args) -> str:
     parts = []
     for value in args:
         shape = getattr(value, "shape", None)
-        if shape is not None:
+        if isinstance(value, dict):
+            parts.append("{" + ", ".join(map(str, value)) + "}" if len(value) <= 4 else f"{{{len(value)} keys}}")
+        elif shape is not None:
             dtype = str(getattr(value, "dtype", "")).replace("torch.", "")
             parts.append(f"{dtype}{list(shape)}")
         else:

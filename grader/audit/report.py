@@ -1,9 +1,11 @@
 """The audit's outputs: audit.json, audit.html and a summary on the terminal."""
 from pathlib import Path
 
+import json
+
 import jinja2
 
-from .. import results
+from ..files import atomic_write
 
 TEMPLATE = "audit.html.j2"
 
@@ -11,16 +13,12 @@ TEMPLATE = "audit.html.j2"
 def write(out_dir, data: dict) -> tuple[Path, Path]:
     """audit.json and audit.html in out_dir, each written atomically."""
     out = Path(out_dir)
-    results.write_json(out / "audit.json", data)
+    atomic_write(out / "audit.json", json.dumps(data, indent=1))
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("grader", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]), undefined=jinja2.StrictUndefined)
     page = environment.get_template(TEMPLATE).render(**data, percent=percent)
-    html = out / "audit.html"
-    tmp = html.with_name(".audit.html.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(html)
-    return out / "audit.json", html
+    return out / "audit.json", atomic_write(out / "audit.html", page)
 
 
 def percent(score) -> str:

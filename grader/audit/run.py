@@ -15,13 +15,15 @@ import time
 from pathlib import Path
 
 from .. import batch
+from ..batch.resume import results_from
+from ..errors import GraderError
 from ..grade import Options
 from . import equivalence, inputs, mutants as mutants_module, operators as operators_module
 
 REFERENCE = "reference"
 
 
-class AuditError(RuntimeError):
+class AuditError(GraderError):
     """The audit cannot be trusted (the message says why)."""
 
 
@@ -45,8 +47,7 @@ def audit(assignment, out_dir, *, jobs: int = 1, operators: list[str] | None = N
     told_apart = {m.id: ["(not checked)"] for m in mutants}
     if cases:
         say(f"{assignment.id}: running {len(mutants)} mutants and the reference on {len(cases)} audit inputs")
-        told_apart, reference_outcomes = equivalence.classify(
-            mutants, source.encode(), assignment.id, cases, sandbox, assignment.limits, jobs)
+        told_apart, reference_outcomes = equivalence.classify(mutants, assignment, cases, sandbox, jobs)
         broken = [c.label for c, o in zip(cases, reference_outcomes) if o.error]
         if broken:
             raise AuditError(f"the reference itself fails on audit inputs: {', '.join(broken)}")
@@ -60,11 +61,11 @@ def audit(assignment, out_dir, *, jobs: int = 1, operators: list[str] | None = N
         (folder / f"{mutant.id}.py").write_text(mutant.source)
     say(f"{assignment.id}: grading {len(graded)} mutants and the reference (--jobs {jobs}, sandbox {sandbox})")
     summary = batch.run(assignment, folder, out / "grades", jobs=jobs, options=Options(sandbox=sandbox),
-                        progress=progress)
+                        progress=progress, compare=False)
     if summary.interrupted:
         raise KeyboardInterrupt
 
-    reference_grade = batch.results_from(out / "grades" / REFERENCE)
+    reference_grade = results_from(out / "grades" / REFERENCE)
     if reference_grade["score"] < reference_grade["extra_data"]["max_score"]:
         failing = [t["name"] for t in reference_grade["tests"] if t.get("status") == "failed"]
         raise AuditError(f"the reference does not get full marks "
@@ -76,7 +77,7 @@ def audit(assignment, out_dir, *, jobs: int = 1, operators: list[str] | None = N
         if not told_apart[mutant.id]:
             record.update(status="possibly equivalent", told_apart_by=[])
         else:
-            record.update(_verdict(batch.results_from(out / "grades" / mutant.id)),
+            record.update(_verdict(results_from(out / "grades" / mutant.id)),
                           told_apart_by=told_apart[mutant.id])
         records.append(record)
     return document(assignment, records, chosen, len(cases), sandbox, time.monotonic() - started)
