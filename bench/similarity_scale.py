@@ -3,13 +3,14 @@
 Synthetic classes are built from the corpus: each submission takes every
 student-written function of the assignment from a randomly chosen solution
 (the correct variants and the buggy ones), adds a few statements of its own
-(so no two are identical) and lists the functions in a random order; a few
-submissions are planted copies of another with renamed variables. Timed: the
-analysis (reading, tokens, fingerprints, index, scoring) and the outputs
-(similarity.csv and the pair pages). The baseline in the same run scores
-every pair in full with the same per-function comparison, without the
-index (for 2,000 submissions it is timed on a random sample of pairs and
-scaled up).
+(so no two are identical) and lists the functions in a random order; one
+submission in 50 is a copy of an earlier one with renamed variables. Timed
+in CPU seconds of this process (the machine may be shared), phase by phase:
+reading (tokens, fingerprints), the class baselines, the index (candidate
+pairs), scoring the candidates, and the outputs (similarity.csv and 200
+pair pages). The baseline in the same run scores every pair in full with
+the same comparison, without the index (for 2,000 submissions timed on a
+random sample of pairs and scaled up); the ratio compares pairwise work.
 
     .venv/bin/python bench/similarity_scale.py [--sizes 100 500 2000] [--assignment backprop]
 """
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from grader import course, lms, similarity  # noqa: E402
-from grader.similarity import scoring  # noqa: E402
+from grader.similarity import scoring, tokens  # noqa: E402
 from grader.similarity.report import write_all  # noqa: E402
 
 OPERATORS = ("+", "-", "*", "/")
@@ -43,7 +44,11 @@ def function_pool(assignment):
         for node in tree.body:
             if isinstance(node, ast.FunctionDef) and node.name in names:
                 pool[node.name].append("\n".join(lines[node.lineno - 1: node.end_lineno]))
-    return {name: sorted(set(texts)) for name, texts in pool.items() if texts}
+    distinct = {}   # the buggy corpus repeats the reference's version of most functions: once each
+    for name, texts in pool.items():
+        unique = {" ".join(t.text for t in tokens.normalise(text)): text for text in sorted(texts)}
+        distinct[name] = sorted(unique.values())
+    return {name: texts for name, texts in distinct.items() if texts}
 
 
 def own_statement(rng, indent):
@@ -92,19 +97,27 @@ def build(assignment, count, folder, seed=0):
     return found
 
 
-def brute_force_seconds(analysis, pairs_to_time):
-    """Time scoring every pair in full (or a sample of them, scaled up to all pairs)."""
-    documents = [d for d in analysis.documents if not d.problem]
+def cpu(function, *args):
+    started = time.process_time()
+    result = function(*args)
+    return result, time.process_time() - started
+
+
+def score_all(documents, pairs, bases):
+    for i, j in pairs:
+        similarity.compare(documents[i], documents[j], bases)
+
+
+def brute_force_seconds(documents, bases, pairs_to_time):
+    """CPU seconds to score every pair in full (a sample of them, scaled up, past pairs_to_time)."""
     total = len(documents) * (len(documents) - 1) // 2
-    rng = random.Random(1)
     if total <= pairs_to_time:
         pairs = [(i, j) for i in range(len(documents)) for j in range(i + 1, len(documents))]
     else:
+        rng = random.Random(1)
         pairs = [tuple(rng.sample(range(len(documents)), 2)) for _ in range(pairs_to_time)]
-    started = time.perf_counter()
-    for i, j in pairs:
-        scoring.score_pair(documents[i], documents[j], analysis.baselines)
-    return (time.perf_counter() - started) * total / len(pairs), total, len(pairs) < total
+    _, seconds = cpu(score_all, documents, pairs, bases)
+    return seconds * total / len(pairs), total, len(pairs) < total
 
 
 def main():
@@ -113,26 +126,31 @@ def main():
     parser.add_argument("--assignment", default="backprop")
     args = parser.parse_args()
     assignment = course.load(args.assignment)
-    print(f"{args.assignment}: {len(similarity.student_functions(assignment))} student functions per submission")
-    print(f"{'submissions':>11} {'analysis s':>10} {'ms/sub':>7} {'candidates':>10} {'of all pairs':>12} "
-          f"{'flagged':>7} {'outputs s':>9} {'all pairs in full s':>19} {'ratio':>6}")
+    names = similarity.student_functions(assignment)
+    boilerplate = similarity.boilerplate_of(assignment)
+    print(f"{args.assignment}: {len(names)} student functions per submission; CPU seconds")
+    print(f"{'submissions':>11} {'read':>6} {'baselines':>9} {'index':>6} {'scoring':>7} {'outputs':>7} "
+          f"{'wall':>6} {'candidates':>10} {'share':>6} {'flagged':>9} {'all pairs in full':>17} {'ratio':>6}")
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix="similarity-bench-") as scratch:
             entries = build(assignment, size, Path(scratch))
-            started = time.perf_counter()
-            analysis = similarity.analyse(assignment, entries)
-            analysed = time.perf_counter() - started
-            started = time.perf_counter()
-            write_all(analysis, Path(scratch) / "out")
-            written = time.perf_counter() - started
-            full, total, sampled = brute_force_seconds(analysis, 50_000)
-            planted = sum(1 for n in range(size) if n % 50 == 49)
-            print(f"{size:>11} {analysed:>10.2f} {1000 * analysed / size:>7.2f} {len(analysis.pairs):>10} "
-                  f"{len(analysis.pairs) / total:>11.1%} {len(analysis.flagged):>4}/{planted:<2} "
-                  f"{written:>9.2f} {full:>18.1f}{'*' if sampled else ' '} {full / analysed:>5.1f}x",
-                  flush=True)
-    print("flagged: pairs at or above the threshold / planted copies; "
-          "*: timed on 50,000 random pairs and scaled to all pairs")
+            wall = time.perf_counter()
+            documents, read = cpu(similarity.read_documents, assignment, entries, (), names, boilerplate)
+            bases, baselines = cpu(scoring.baselines, documents, names)
+            pairs, indexed = cpu(similarity.candidates, documents)
+            _, scored = cpu(score_all, documents, pairs, bases)
+            analysis, _ = cpu(similarity.analyse, assignment, entries)   # the whole, for the outputs
+            _, written = cpu(write_all, analysis, Path(scratch) / "out")
+            wall = time.perf_counter() - wall
+            full, total, sampled = brute_force_seconds(documents, bases, 50_000)
+            planted = size // 50
+            print(f"{size:>11} {read:>6.2f} {baselines:>9.2f} {indexed:>6.2f} {scored:>7.2f} {written:>7.2f} "
+                  f"{wall:>6.1f} {len(pairs):>10} {len(pairs) / total:>6.1%} {len(analysis.flagged):>4}/{planted:<4} "
+                  f"{full:>16.2f}{'*' if sampled else ' '} {full / (indexed + scored):>5.1f}x", flush=True)
+    print("read: tokens and fingerprints; index: candidate pairs; scoring: the candidates; outputs: "
+          "csv and pages;\nwall: all of it, the analysis twice (once by phase, once whole); flagged: "
+          "pairs at or above the threshold / planted copies;\nall pairs in full: scoring every pair "
+          "without the index (*: timed on 50,000 random pairs, scaled); ratio: that / (index + scoring)")
 
 
 if __name__ == "__main__":

@@ -71,25 +71,35 @@ def analyse(assignment, entries, archives=(), *, threshold=DEFAULT_THRESHOLD, st
     started = time.monotonic()
     names = student_functions(assignment)
     boilerplate = boilerplate_of(assignment, starter_code)
+    documents = read_documents(assignment, entries, archives, names, boilerplate)
+    bases = scoring.baselines([d for d in documents if not d.problem], names)
+    pairs = [compare(documents[i], documents[j], bases) for i, j in candidates(documents)]
+    pairs.sort(key=lambda p: (-p.score, -p.longest, -p.shared, p.a.student, p.b.student))
+    return Analysis(assignment.id, documents, names, bases, pairs, boilerplate, threshold,
+                    time.monotonic() - started)
+
+
+def read_documents(assignment, entries, archives, names, boilerplate) -> list:
     documents = [read(e.path, e.student, assignment.id, names, boilerplate, origin=e.origin)
                  for e in entries]
     for label, archived in archives:
         documents += [read(e.path, f"{label}/{e.student}", assignment.id, names, boilerplate,
                            origin=e.origin, archive=label) for e in archived]
-    bases = scoring.baselines([d for d in documents if not d.problem], names)
+    return documents
+
+
+def candidates(documents) -> list:
+    """(i, j) index pairs that share a rare fingerprint (archive pairs left out), from the index."""
     index = fingerprints.Index([d.prints for d in documents])
     limit = max(MIN_HOLDERS, math.ceil(HOLDER_SHARE * len(documents)))
-    pairs = []
-    for (i, j), _ in index.candidate_pairs(limit).items():
-        a, b = documents[i], documents[j]
-        if a.archive and b.archive:
-            continue
-        result = scoring.score_pair(a, b, bases)
-        shared, longest = _overlap(a, b)
-        pairs.append(Pair(a, b, result.score, result.functions, shared, longest))
-    pairs.sort(key=lambda p: (-p.score, -p.longest, -p.shared, p.a.student, p.b.student))
-    return Analysis(assignment.id, documents, names, bases, pairs, boilerplate, threshold,
-                    time.monotonic() - started)
+    return [(i, j) for i, j in index.candidate_pairs(limit)
+            if not (documents[i].archive and documents[j].archive)]
+
+
+def compare(a, b, bases) -> Pair:
+    result = scoring.score_pair(a, b, bases)
+    shared, longest = _overlap(a, b)
+    return Pair(a, b, result.score, result.functions, shared, longest)
 
 
 def _overlap(a, b):

@@ -54,6 +54,7 @@ def read(path, student, assignment_id, student_functions, boilerplate, *, origin
         document.problem = str(exc) or type(exc).__name__
         return document
     text = source.decode("utf-8", errors="replace").lstrip("\ufeff").replace("\r\n", "\n")
+    text = _notebook_code(text)
     document.text = text
     problem = _syntax_problem(text)
     if problem:
@@ -79,6 +80,34 @@ def read(path, student, assignment_id, student_functions, boilerplate, *, origin
 def _grams(words, boilerplate):
     return frozenset(fingerprints.kgram_hashes(words, fingerprints.FUNCTION_K).tolist()) \
         - boilerplate.function_grams
+
+
+def _notebook_code(text):
+    """A notebook's code cells, one after the other, when `load` gave the module that runs them.
+
+    Grading turns a notebook into a generated driver module holding its code
+    cells as a literal list of {"source": ...} dicts; similarity wants the
+    code itself. The literal is read with ast.literal_eval (nothing runs).
+    Shell escapes and magics (`!pip`, `%matplotlib`) are left out.
+    """
+    if not text.startswith("# grader: notebook driver"):
+        return text
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return text
+    for node in tree.body:
+        call = node.value if isinstance(node, ast.Expr) else None
+        if isinstance(call, ast.Call) and call.args and isinstance(call.args[0], ast.List):
+            try:
+                cells = ast.literal_eval(call.args[0])
+            except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
+                return text
+            sources = [cell.get("source", "") for cell in cells if isinstance(cell, dict)]
+            return "\n\n".join("\n".join(line for line in str(source).splitlines()
+                                          if not line.lstrip().startswith(("!", "%")))
+                               for source in sources) + "\n"
+    return text
 
 
 def _syntax_problem(text):
