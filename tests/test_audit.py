@@ -132,7 +132,7 @@ ML_SNIPPET = textwrap.dedent('''\
         for x, y in loader:
             optimizer.zero_grad()
             x = x - x.mean()
-            loss = loss_fn(model(x), y)
+            loss = loss_fn(torch.relu(model(x)), y)
             loss.backward()
             optimizer.step()
             losses.append(loss.item())

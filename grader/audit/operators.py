@@ -43,7 +43,7 @@ class Operator:
 OPERATORS: list[Operator] = []
 FAMILIES = ("arithmetic", "comparison", "constant", "reduction", "sign", "axes", "keepdims",
             "off-by-one", "shape", "loop", "in-place", "autograd", "train-mode", "seed", "dtype",
-            "return-type", "dropped-call")
+            "return-type", "activation", "dropped-call")
 
 
 def operator(family: str, what: str):
@@ -363,6 +363,18 @@ def insert_squeeze(node, site):
         yield node.with_changes(value=expr(f"{atom(node.value)}.squeeze()"))
 
 
+LAYERS = {"Linear", "Conv1d", "Conv2d", "Embedding", "Bilinear"}
+
+
+@operator("shape", "builds a layer with its sizes swapped (nn.Linear(out, in) for nn.Linear(in, out))")
+def swap_layer_sizes(node, site):
+    if call_name(node) in LAYERS and len(node.args) >= 2 and not any(a.keyword for a in node.args[:2]):
+        first, second = node.args[0], node.args[1]
+        args = [first.with_changes(value=second.value), second.with_changes(value=first.value),
+                *node.args[2:]]
+        yield node.with_changes(args=args)
+
+
 # --- loops ------------------------------------------------------------------------------------
 
 def _loop_body_with(node, lines, at_end=True):
@@ -524,6 +536,22 @@ def drop_float(node, site):
         yield node.args[0].value
     elif call_name(node) == "item" and isinstance(node.func, cst.Attribute) and not node.args:
         yield node.func.value
+
+
+ACTIVATIONS = {"relu", "sigmoid", "tanh", "softmax", "log_softmax", "gelu", "exp", "leaky_relu", "elu"}
+
+
+@operator("activation", "forgets an activation (no ReLU, no sigmoid, no exp)")
+def drop_activation(node, site):
+    if call_name(node) in ACTIVATIONS and len(node.args) == 1 and not node.args[0].keyword:
+        yield node.args[0].value
+
+
+@operator("activation", "uses the wrong activation (sigmoid for ReLU, tanh for sigmoid)")
+def swap_activation(node, site):
+    other = {"relu": "sigmoid", "sigmoid": "tanh", "tanh": "sigmoid", "gelu": "relu"}.get(call_name(node))
+    if other and dotted(node.func).startswith(("torch.", "F.", "nn.functional.")):
+        yield node.with_changes(func=node.func.with_changes(attr=cst.Name(other)))
 
 
 @operator("dropped-call", "leaves out a call (saving tensors for backward, a step, an append)")
