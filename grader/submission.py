@@ -6,7 +6,8 @@ ID.py or ID.ipynb (nested at most one level), or a zip of any of these. Only
 that one module is ever used: other files (conftest.py, numpy.py,
 sitecustomize.py), symlinks and zip members with absolute or `..` paths have
 no effect. Nothing is extracted to disk; zips are read in memory with size
-caps, so a zip bomb costs at most MAX_SOURCE_BYTES.
+caps, so a zip bomb costs at most MAX_SOURCE_BYTES (MAX_NOTEBOOK_BYTES for a
+notebook, whose saved outputs, such as images, are dropped before it is read).
 """
 import io
 import os
@@ -19,6 +20,7 @@ from .files import TooLarge, printable, read_capped, read_prefix, zip_member_pat
 from .notebook import notebook_to_source
 
 MAX_SOURCE_BYTES = 2 * 2**20
+MAX_NOTEBOOK_BYTES = 32 * 2**20
 MAX_ZIP_MEMBERS = 10_000
 MAX_ZIP_BYTES = 64 * 2**20
 
@@ -45,13 +47,18 @@ def load(path, assignment_id: str) -> tuple[bytes, list[str]]:
                             "a folder or a .zip")
 
 
+def cap_for(name: str) -> int:
+    """The most bytes a .py (MAX_SOURCE_BYTES) or a notebook (MAX_NOTEBOOK_BYTES) may have."""
+    return MAX_NOTEBOOK_BYTES if name.lower().endswith(".ipynb") else MAX_SOURCE_BYTES
+
+
 def _read_source(path: Path, name: str) -> bytes:
-    """A source file's bytes, refused past MAX_SOURCE_BYTES whatever its size claimed."""
+    """A source file's bytes, refused past its cap whatever its size claimed."""
     try:
         with open(path, "rb") as handle:
-            return read_capped(handle, MAX_SOURCE_BYTES)
+            return read_capped(handle, cap_for(name))
     except TooLarge:
-        raise InvalidSubmission(f"{name} is larger than {MAX_SOURCE_BYTES // 2**20} MiB") from None
+        raise InvalidSubmission(f"{name} is larger than {cap_for(name) // 2**20} MiB") from None
 
 
 def _from_file(name, data, assignment_id):
@@ -145,16 +152,17 @@ def _from_zip(data, name, assignment_id):
 
 
 def _read_capped(archive, member, name):
-    """Read one member, refusing more than MAX_SOURCE_BYTES whatever its header claims."""
-    if member.file_size > MAX_SOURCE_BYTES:
+    """Read one member, refusing more than its cap whatever its header claims."""
+    cap = cap_for(member.filename)
+    if member.file_size > cap:
         raise InvalidSubmission(f"{member.filename} in {name} is larger than "
-                                f"{MAX_SOURCE_BYTES // 2**20} MiB uncompressed")
+                                f"{cap // 2**20} MiB uncompressed")
     try:
         with archive.open(member) as handle:
-            return read_capped(handle, MAX_SOURCE_BYTES)
+            return read_capped(handle, cap)
     except TooLarge:
         raise InvalidSubmission(f"{member.filename} in {name} expands beyond "
-                                f"{MAX_SOURCE_BYTES // 2**20} MiB (a zip bomb?)") from None
+                                f"{cap // 2**20} MiB (a zip bomb?)") from None
     except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, NotImplementedError) as exc:
         raise InvalidSubmission(f"{member.filename} in {name} cannot be read ({exc})") from None
 

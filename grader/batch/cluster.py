@@ -16,7 +16,7 @@ from ..course import Assignment
 from ..files import read_prefix
 from ..grade import Options, grade
 from ..lms import Entry
-from ..submission import MAX_SOURCE_BYTES
+from ..submission import cap_for
 from .local import failure_document
 
 CLUSTER_ATTEMPTS = 3        # tries per submission when cluster tasks fail
@@ -63,12 +63,12 @@ def pack(path) -> dict:
     """A submission as plain data for a remote task: its name and files (bytes names).
 
     Only what grader.submission can use travels: files up to three levels
-    deep, each cut just past MAX_SOURCE_BYTES (enough to be refused as too
+    deep, each cut just past its cap in grader.submission (enough to be refused as too
     large), MAX_SHIPPED_BYTES in all; symbolic links stay behind.
     """
     path = Path(path)
     if not path.is_dir():
-        limit = MAX_SHIPPED_BYTES if path.suffix.lower() == ".zip" else MAX_SOURCE_BYTES + 1
+        limit = MAX_SHIPPED_BYTES if path.suffix.lower() == ".zip" else cap_for(path.name) + 1
         data = b"" if path.is_symlink() else read_prefix(path, limit)
         return {"name": os.fsencode(path.name), "folder": False, "files": [(b"", data)]}
     files, budget = [], MAX_SHIPPED_BYTES
@@ -76,7 +76,7 @@ def pack(path) -> dict:
         for item in sorted(path.glob(depth)):
             if item.is_symlink() or not item.is_file() or ".git" in item.relative_to(path).parts:
                 continue
-            data = read_prefix(item, min(budget, MAX_SOURCE_BYTES + 1))
+            data = read_prefix(item, min(budget, cap_for(item.name) + 1))
             budget -= len(data)
             files.append((os.fsencode(item.relative_to(path)), data))
     return {"name": os.fsencode(path.name), "folder": True, "files": files}

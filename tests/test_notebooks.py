@@ -1,0 +1,183 @@
+"""Notebooks graded as Jupyter runs them (issue 16).
+
+nbrun (grader/nbrun.py) is tested on its own, in a subprocess that imports it
+the way the worker does; the driver module and the caps on the host side
+(grader/notebook.py, nothing executed); then the class of tests/notebooks/
+(correct answers plus one student habit each, see notebook_habits.py) graded
+once with `grader batch --jobs 2`: full marks for all, and feedback that
+names the cells that failed.
+"""
+import ast
+import json
+import subprocess
+import sys
+import textwrap
+
+import nbformat
+import pytest
+
+from conftest import ROOT, default_sandbox
+from grader import course, submission
+from grader.errors import InvalidSubmission
+from grader.notebook import is_driver, notebook_to_source
+
+import notebook_habits
+
+GRADER = ROOT / "grader"
+
+
+def run_cells(tmp_path, cells, options=None, tags=None):
+    """Run cells through nbrun in a fresh interpreter in tmp_path; (report, notes, stdout, stderr)."""
+    cells = [{"index": number, "source": source, "tags": (tags or {}).get(number, [])}
+             for number, source in enumerate(cells, start=1)]
+    program = textwrap.dedent(f"""\
+        import json, sys
+        sys.path.insert(0, {str(GRADER)!r})
+        import nbrun
+        del sys.path[0]
+        nbrun.configure({options or {}!r})
+        namespace = {{"__name__": "notebook_under_test"}}
+        nbrun.run_notebook({cells!r}, namespace)
+        print("REPORT" + json.dumps([namespace["__grader_cells__"], namespace["__grader_notes__"]]))
+        """)
+    done = subprocess.run([sys.executable, "-I", "-B", "-c", program], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    printed, _, report = done.stdout.partition("REPORT")
+    cells, notes = json.loads(report)
+    return {c["index"]: c for c in cells}, notes, printed, done.stderr
+
+
+# --- nbrun ---------------------------------------------------------------------------
+
+def test_an_error_costs_its_cell_and_lines_count_from_the_cell(tmp_path):
+    cells, notes, printed, stderr = run_cells(tmp_path, [
+        "import math\nx = 1",
+        "\n\ndef f():\n    return 1 / 0\n\nf()",
+        "y = x + 1",
+        "%%time\n\ndef g():\n    return undefined_name\ng()",
+        "z = (",
+        "print('hello')\nimport sys\nsys.exit(3)",
+        "%%capture out\nprint(1)\nraise ValueError('hidden by capture')",
+        "assert y == 2 and callable(g)",
+    ])
+    assert [c["status"] for c in cells.values()] == ["ok", "error", "ok", "error", "error", "error", "error", "ok"]
+    assert cells[2]["message"] == "ZeroDivisionError: division by zero (line 4)" and cells[2]["line"] == 4
+    assert cells[4]["line"] == 4 and "NameError: name 'undefined_name' is not defined" in cells[4]["message"]
+    assert cells[5]["message"].startswith("SyntaxError") and cells[5]["line"] == 1
+    assert "exit()" in cells[6]["message"] and cells[6]["line"] == 3
+    assert cells[7]["message"] == "ValueError: hidden by capture (line 3)"
+    assert cells[2]["first_line"] == "def f():" and notes == []
+    assert printed == "" and stderr == ""      # what cells print stays in the notebook
+
+
+def test_shell_escapes_and_magics_never_run(tmp_path):
+    other = tmp_path / "other.py"
+    other.write_text("open('ran-other', 'w').close()\n")
+    cells, notes, _, _ = run_cells(tmp_path, [
+        "!touch ran-bang\nfiles = !ls\n%system touch ran-system\n%sx touch ran-sx",
+        "%%bash\ntouch ran-bash",
+        "%%sh\ntouch ran-sh",
+        "%%script bash\ntouch ran-script",
+        "%%python3\nopen('ran-python3', 'w').close()",
+        "get_ipython().system('touch ran-ipython')\nget_ipython().getoutput('touch ran-getoutput')\n"
+        "get_ipython().run_cell_magic('bash', '', 'touch ran-cell-magic')",
+        "%pip install numpy\n%conda install numpy\n%run other.py\n%load other.py\n%ls\n%cat other.py",
+        "after = files",
+    ])
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("ran-")]
+    assert [c["status"] for c in cells.values()] == ["escaped"] * 7 + ["ok"]
+    assert len(notes) == 7 and notes[0].startswith("cell 1: not run (shell commands")
+    assert "`!touch ran-bang`" in notes[0] and "`%%bash`" in notes[1] and "`%run other.py`" in notes[6]
+
+
+def test_input_raises_and_display_help_and_plots_work(tmp_path):
+    cells, _, printed, stderr = run_cells(tmp_path, [
+        "name = input('your name? ')",
+        "from IPython.display import Markdown, display\nimport numpy as np\n"
+        "display(Markdown('**hi**'), np.arange(3))\nget_ipython().run_line_magic('precision', '3')",
+        "help(np.sum)\nnp.mean?\n%pinfo display",
+        "%matplotlib inline\n%config InlineBackend.figure_format = 'retina'\nimport matplotlib.pyplot as plt\n"
+        "plt.plot([1, 2])\nplt.show()\nimport matplotlib\nbackend = matplotlib.get_backend()",
+        "import os\nassert backend.lower() == 'agg', backend\n"
+        "assert os.environ['MPLCONFIGDIR'].startswith(os.getcwd() + '/.grader-notebook-')\n"
+        "assert not plt.get_fignums()",
+    ])
+    assert cells[1]["status"] == "error" and cells[1]["message"] == \
+        "InputNotAvailable: input() is not available during grading (line 1)"
+    assert all(cells[n]["status"] == "ok" for n in (2, 3, 4, 5)), cells
+    assert printed == "" and stderr == ""
+
+
+def test_a_stuck_cell_is_interrupted_and_the_next_one_runs(tmp_path):
+    cells, _, _, _ = run_cells(tmp_path, [
+        "import nbrun\nrunning = nbrun.current_cell()",
+        "while True:\n    pass",
+        "import time\ntime.sleep(600)",
+        "after = running",
+    ], options={"cell_budget": 0.5})
+    assert cells[2]["status"] == "interrupted" and "of CPU time (each cell may use 0.5 s)" in cells[2]["message"]
+    assert cells[3]["status"] == "interrupted" and "waiting" in cells[3]["message"]
+    assert cells[4]["status"] == "ok"
+
+
+def test_skipped_and_tagged_cells(tmp_path):
+    cells, _, _, _ = run_cells(tmp_path, [
+        "a = 1", "while True:\n    pass", "raise ValueError('shown on purpose')", "b = 2\nraise KeyError('x')",
+        "assert a == 1 and b == 2",
+    ], options={"skip": [2]}, tags={3: ["raises-exception"], 4: ["skip-execution"]})
+    assert cells[2]["status"] == "interrupted" and "without this cell" in cells[2]["message"]
+    assert cells[3]["status"] == "ok" and "raises-exception" in cells[3]["message"]
+    assert cells[4]["status"] == "skipped"
+    assert cells[5]["status"] == "error"        # b was never defined: skip-execution is honoured
+
+
+def test_the_report_survives_a_reset(tmp_path):
+    cells, _, _, _ = run_cells(tmp_path, ["a = 1", "%reset -f", "b = 2"])
+    assert [c["status"] for c in cells.values()] == ["ok", "ok", "ok"]
+
+
+# --- the driver, on the host ---------------------------------------------------------------
+
+def _notebook(*sources, outputs=()):
+    cells = [nbformat.v4.new_markdown_cell("# title")]
+    cells += [nbformat.v4.new_code_cell(s, outputs=list(outputs)) for s in sources]
+    return nbformat.writes(nbformat.v4.new_notebook(cells=cells)).encode()
+
+
+def test_the_driver_holds_the_code_cells_and_runs_nothing(tmp_path):
+    marker = tmp_path / "ran"
+    source, notes = notebook_to_source(_notebook(f"open({str(marker)!r}, 'w')", "%%time\nx = 1"), "hw.ipynb")
+    assert is_driver(source) and not marker.exists() and notes == []
+    call = ast.parse(source).body[-2].value
+    cells = ast.literal_eval(call.args[0])
+    assert [c["index"] for c in cells] == [2, 3] and cells[1]["source"] == "%%time\nx = 1"
+    assert not is_driver(b"import numpy\n")
+
+
+def test_outputs_are_dropped_and_notebooks_have_their_own_cap(tmp_path):
+    image = {"image/png": "A" * (5 * 2**20), "text/plain": "<Figure>"}
+    big = _notebook("x = 1", outputs=[nbformat.v4.new_output("display_data", data=image)])
+    path = tmp_path / "polyfit.ipynb"
+    path.write_bytes(big)
+    source, _ = submission.load(path, "polyfit")
+    assert len(source) < 2000 and b"AAAA" not in source
+    path.write_bytes(big[:-2] + b" " * (submission.MAX_NOTEBOOK_BYTES - len(big) + 10) + big[-2:])
+    with pytest.raises(InvalidSubmission, match="larger than 32 MiB"):
+        submission.load(path, "polyfit")
+    (tmp_path / "polyfit.py").write_bytes(b"#" * (submission.MAX_SOURCE_BYTES + 1))
+    with pytest.raises(InvalidSubmission, match="larger than 2 MiB"):
+        submission.load(tmp_path / "polyfit.py", "polyfit")
+
+
+def test_cells_saved_out_of_order_get_a_note():
+    cells = [nbformat.v4.new_code_cell("a = 1", execution_count=3), nbformat.v4.new_code_cell("b = 2", execution_count=1)]
+    _, notes = notebook_to_source(nbformat.writes(nbformat.v4.new_notebook(cells=cells)).encode(), "hw.ipynb")
+    assert notes == ["the notebook was saved after running its cells out of order; the grader runs them "
+                     "from top to bottom, as Restart & Run All does"]
+
+
+def test_the_class_on_disk_is_what_the_builder_makes():
+    for name in notebook_habits.HABITS:
+        assert (notebook_habits.CLASS / f"{name}.ipynb").read_text() == notebook_habits.build(name)[0], name
+    assert len(notebook_habits.HABITS) >= 12
