@@ -17,6 +17,7 @@ import jinja2
 
 from .course import TEMPLATES
 from .files import atomic_write
+from .results import failed_cells
 from .vocabulary import GRADE_STATUSES, Outcome
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -43,6 +44,11 @@ class Row:
     def tests(self):
         """The real tests (the harness's 'stopped early' marker has no node id)."""
         return [t for t in self.data["tests"] if t.get("extra_data", {}).get("nodeid")]
+
+    @property
+    def failed_cells(self):
+        """The notebook cells that did not run to their end (none for a .py submission)."""
+        return failed_cells(self.data)
 
     @property
     def message(self):
@@ -126,6 +132,8 @@ def report_context(rows, assignment_id, elapsed=None):
         "hardest": [t for t in sorted(tests, key=lambda t: t["rate"]) if t["failed"]][:8],
         "slowest": sorted(rows, key=lambda r: -r.data.get("execution_time", 0.0))[:8],
         "invalid": [r for r in rows if r.status != Outcome.OK],
+        "notebooks": sum(1 for r in rows if r.data["extra_data"].get("cells") is not None),
+        "failing_cells": [r for r in rows if r.failed_cells],
         "rows": rows,
     }
 

@@ -7,6 +7,8 @@ from .files import atomic_write
 from .vocabulary import Outcome, worst
 
 OUTPUT_LIMIT = 4000
+FAILED_CELL = ("error", "interrupted", "skipped")   # a notebook cell's statuses (grader/nbrun.py) that cost it
+MAX_CELLS = 1000
 
 
 def build(records: list[dict], skipped: list[dict], config: dict) -> dict:
@@ -55,12 +57,37 @@ def summary(data: dict, notes=()) -> str:
              f"({passed} of {len(data['tests'])} tests passed)."]
     if extra.get("status", Outcome.OK) != Outcome.OK:
         lines.append(f"Status: {extra['status']}.")
+    lines += _cells_summary(failed_cells(data))
     if extra["skipped"]:
         points = sum(s["max_score"] for s in extra["skipped"])
         lines.append(f"{len(extra['skipped'])} GPU tests ({points:g} points) were not run: "
                      "CUDA is not available on this grader; they are not counted in the maximum.")
     lines += [f"Note: {n}" for n in notes]
     return "\n".join(lines)
+
+
+def failed_cells(data: dict) -> list[dict]:
+    """The notebook cells that did not run to their end (none for a .py submission).
+
+    The report comes from the worker, where the notebook could have rewritten
+    it: anything but a list of dicts is ignored, and texts are cut short.
+    """
+    cells = data["extra_data"].get("cells")
+    return [{"index": c.get("index"), "status": c["status"], "message": str(c.get("message", ""))[:500],
+             "first_line": str(c.get("first_line") or "")[:80]}
+            for c in (cells if isinstance(cells, list) else [])[:MAX_CELLS]
+            if isinstance(c, dict) and c.get("status") in FAILED_CELL]
+
+
+def _cells_summary(cells):
+    if not cells:
+        return []
+    lines = [f"{len(cells)} notebook cell{'s' if len(cells) > 1 else ''} did not run to the end "
+             "(the tests graded what the other cells defined):"]
+    for cell in cells:
+        first = f" (`{cell['first_line'].replace('`', chr(39))}`)" if cell["first_line"] else ""
+        lines.append(f"- cell {cell['index']}{first}: {cell['message']}")
+    return lines
 
 
 def _cut(text):
