@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: grade test venv sandbox stubs bench clean
+.PHONY: grade test venv sandbox stubs bench audit clean
 
 grade: venv sandbox
 	$(PY) -m grader batch polyfit examples/polyfit --out out/examples/polyfit
@@ -40,6 +40,11 @@ stubs: venv
 
 bench: venv sandbox
 	$(PY) bench/sandbox_overhead.py
+
+# How strong is each suite? Grade mutants of every reference (minutes per assignment).
+audit: venv sandbox
+	@for a in polyfit backprop functions modules training conv; do \
+	  $(PY) -m grader audit $$a --out out/audit/$$a || exit 1; done
 
 clean:
 	rm -rf out build *.egg-info
