@@ -7,7 +7,16 @@ failure on the worker's side (an exception, an exit, a crash, a timeout,
 unreadable data) becomes a `SubmissionError` whose message is written for the
 student; a worker that died or hung is killed and a fresh one is started for
 the next request.
+
+Budgets count CPU time (the worker's whole process tree, from the sandbox),
+with a wall-clock backstop for sleeps and blocking. A test's budget covers
+all its requests (`begin_test`); importing the submission has its own, and
+the modules a worker preloads (numpy, torch) are not charged to anyone.
+When a budget runs out the worker is asked where it was stuck (SIGUSR1);
+that function is then refused at once in later tests of the grade, so one
+hang costs one budget.
 """
+import dataclasses
 import inspect
 import os
 import selectors
@@ -19,26 +28,56 @@ import time
 
 from . import codec
 from .errors import SubmissionError
-from .limits import STARTUP_SECONDS
+from .limits import DEFAULT_TEST_TIMEOUT, IMPORT_CPU_SECONDS, PRELOAD_SECONDS, wall_cap
 from .sandbox import Sandbox
 from .vocabulary import Outcome
+
+MAX_SKIPPED_CELLS = 3      # notebook cells that ignored an interrupt, re-run without each
+STUCK_REPORT_SECONDS = 1.0  # how long a worker has to say where it was stuck
+
+
+@dataclasses.dataclass
+class Phase:
+    """What one stretch of waiting may cost: CPU seconds (None: wall clock only) and wall seconds."""
+    label: str
+    cpu_budget: float | None
+    wall_seconds: float
+    spent: float = 0.0          # CPU already used in this phase by earlier requests or workers
+    startup: bool = False       # importing: a timeout makes the module unusable
+    ask_where: bool = True      # on a timeout, ask the worker where it was stuck
+    reference_cpu: float | None = None
+
+    def __post_init__(self):
+        self.wall_deadline = time.monotonic() + self.wall_seconds
+
+    @classmethod
+    def of_cpu(cls, label: str, cpu_budget: float, **fields) -> "Phase":
+        return cls(label, cpu_budget, wall_cap(cpu_budget), **fields)
 
 
 class Student:
     """The submission as tests see it: attribute calls and probes answered by a worker."""
 
-    def __init__(self, sandbox: Sandbox, module_source: bytes, module_name: str):
+    def __init__(self, sandbox: Sandbox, module_source: bytes, module_name: str, *,
+                 preload: tuple[str, ...] = ("numpy",), import_budget: float = IMPORT_CPU_SECONDS,
+                 notebook: dict | None = None):
         self._sandbox = sandbox
         self._source = module_source
         self.module_name = module_name
+        self.preload = list(preload)
+        self.import_budget = import_budget
+        self.notebook = dict(notebook) if notebook is not None else None
+        self.hung: dict[str, str] = {}     # qualname -> the test where it ran out of time
+        self.import_cpu: float | None = None
         self._unusable = None              # a message once the module proved it cannot be run
         self._unusable_kind = None
         self._process = None
         self._ready = False
         self._log = tempfile.TemporaryFile()
         self._log_seen = 0
-        self.deadline = None               # time.monotonic() value set per test
-        self.timeout = None                # the test's budget in seconds, for messages
+        self._test = None                  # the Phase of the test in progress
+        self._test_label = "an earlier test"
+        self._mark = None                  # CPU reading when the current request started
 
     # --- the test-facing API ---------------------------------------------------
     def __getattr__(self, name):
@@ -84,12 +123,28 @@ class Student:
         self._stop()
         self._log.close()
 
+    # --- budgets, set by the plugin for each test -------------------------------------
+    def begin_test(self, budget: float | None, label: str, reference_cpu: float | None = None):
+        """Start counting a test's CPU budget (seconds; None: the default) across its requests."""
+        budget = DEFAULT_TEST_TIMEOUT if budget is None else budget
+        self._test = Phase.of_cpu(label, budget, reference_cpu=reference_cpu)
+        self._test_label = label
+
+    def test_cpu(self) -> float | None:
+        """CPU seconds the submission has used in the test in progress."""
+        return round(self._test.spent, 4) if self._test else None
+
+    def end_test(self) -> float:
+        """Stop counting; return the CPU seconds the submission used in this test."""
+        spent, self._test = (self._test.spent if self._test else 0.0), None
+        return round(spent, 4)
+
     # --- the machinery -------------------------------------------------------------
     def _request(self, request, label, whole=False, probe=False):
         if self._unusable:
             raise SubmissionError(self._unusable, self._unusable_kind)
         try:
-            reply = self._exchange(request, label)
+            reply = self._exchange(request, label, probe)
         except SubmissionError:
             raise
         except BaseException:  # interrupted mid-exchange: the worker's state is unknown
@@ -99,41 +154,57 @@ class Student:
             self._stop()
             raise SubmissionError(f"{label}: the worker sent a malformed reply")
         if not reply["ok"]:
+            error = reply.get("error")
+            kind = Outcome.TIMEOUT if isinstance(error, dict) and error.get("type") == "HungBefore" else Outcome.ERROR
             if probe:
-                raise SubmissionError(f"while {label}: " + explain_error("your code", reply.get("error")))
-            raise SubmissionError(explain_error(label, reply.get("error")))
+                raise SubmissionError(f"while {label}: " + explain_error("your code", error), kind)
+            raise SubmissionError(explain_error(label, error), kind)
         return reply if whole else reply.get("value")
 
-    def _exchange(self, request, label):
+    def _exchange(self, request, label, probe):
         self._ensure_started()
+        phase = self._test or Phase.of_cpu(label, DEFAULT_TEST_TIMEOUT)
+        self._mark = self._cpu()
         try:
             self._process.stdin.write(codec.frame(codec.encode(request)))
             self._process.stdin.flush()
         except (BrokenPipeError, OSError):
             raise SubmissionError(self._died_message(label), Outcome.CRASH) from None
-        return self._read_reply(self.deadline, label)
+        try:
+            return self._read_reply(phase, label, probe=probe)
+        finally:
+            self._charge(phase)
 
     def spawn(self):
         """Start a worker now, so it imports the module while the harness works on."""
         if self._process is None and not self._unusable:
             self._process = self._sandbox.start(self._source, self.module_name, self._log)
             self._ready = False
+            start = {"op": "start", "preload": self.preload, "hung": self.hung, "notebook": self.notebook}
+            try:
+                self._process.stdin.write(codec.frame(codec.encode(start)))
+                self._process.stdin.flush()
+            except (BrokenPipeError, OSError):
+                pass  # it died at once; reading its first reply says so
 
     def _ensure_started(self):
         if self._process is not None and self._ready and self._process.poll() is None:
             return
         if self._process is not None and self._ready:
             self._stop()  # it died since its last answer: replace it
-        for attempt in (1, 2):
+        attempt = 0
+        while True:
+            attempt += 1
             self.spawn()
             try:
-                ready = self._read_reply(time.monotonic() + STARTUP_SECONDS, "importing your module",
-                                         startup=True)
+                ready = self._start_up()
                 break
             except SubmissionError as exc:  # it died or hung while importing
                 if exc.kind == Outcome.CRASH and attempt == 1:
                     self._sandbox.settle()  # a sandbox cannot start while a slot drains
                     continue
+                if getattr(exc, "stuck_cell", None) is not None and self._skip_cell(exc.stuck_cell):
+                    continue  # a notebook cell ignored its interrupt: run the notebook without it
                 self._unusable = str(exc)
                 self._unusable_kind = Outcome.TIMEOUT if exc.kind == Outcome.TIMEOUT else Outcome.INVALID
                 raise SubmissionError(self._unusable, self._unusable_kind) from None
@@ -145,31 +216,67 @@ class Student:
             raise SubmissionError(self._unusable, self._unusable_kind)
         self._ready = True
 
-    def _read_reply(self, deadline, label, startup=False):
+    def _start_up(self):
+        """Wait for the preloads (not charged), then for the submission's import (its own budget)."""
+        preload = Phase("starting the worker", None, PRELOAD_SECONDS, startup=True, ask_where=False)
+        loaded = self._read_reply(preload, preload.label, check_pending=False)
+        if not isinstance(loaded, dict) or loaded.get("preloaded") is not True:
+            return loaded  # an old or broken worker: _ensure_started reports it
+        self._mark = self._cpu()
+        phase = Phase.of_cpu("importing your module", self.import_budget, startup=True)
+        try:
+            return self._read_reply(phase, phase.label)
+        finally:
+            self._charge(phase)
+            self.import_cpu = round(phase.spent, 4)
+
+    def _skip_cell(self, cell):
+        skipped = self.notebook.setdefault("skip", []) if self.notebook is not None else None
+        if skipped is None or cell in skipped or len(skipped) >= MAX_SKIPPED_CELLS:
+            return False
+        skipped.append(cell)
+        return True
+
+    def _cpu(self):
+        if self._process is None:
+            return None
+        return self._sandbox.cpu_seconds(self._process)
+
+    def _charge(self, phase):
+        """Add the CPU used since the request started to the phase."""
+        now = self._cpu()
+        if now is not None and self._mark is not None:
+            phase.spent += max(0.0, now - self._mark)
+        self._mark = now
+
+    def _used(self, phase):
+        now = self._cpu()
+        if now is None or self._mark is None:
+            return None
+        return phase.spent + max(0.0, now - self._mark)
+
+    def _read_reply(self, phase, label, probe=False, check_pending=True):
         stream = self._process.stdout
         try:
-            header = self._read(stream, codec.HEADER_SIZE, deadline, label, startup)
-            body = self._read(stream, codec.message_length(header), deadline, label, startup)
+            header = self._read(stream, codec.HEADER_SIZE, phase, label, probe)
+            body = self._read(stream, codec.message_length(header), phase, label, probe)
             reply = codec.decode(body)
         except codec.CodecError as exc:
             self._stop()
             raise SubmissionError(f"{label}: the grader could not read what your code returned ({exc})") from None
-        if _pending(stream):  # a reply nobody asked for: frames written behind the worker's back
+        if check_pending and _pending(stream):  # a reply nobody asked for: frames written behind the worker's back
             self._stop()
             raise SubmissionError(f"{label}: your code wrote to the grader's channel; "
                                   "its answers cannot be trusted", Outcome.CRASH)
         return reply
 
-    def _read(self, stream, size, deadline, label, startup):
-        """size bytes from the worker, or a SubmissionError at the deadline or its death."""
+    def _read(self, stream, size, phase, label, probe):
+        """size bytes from the worker, or a SubmissionError when a budget runs out or it dies."""
         with selectors.DefaultSelector() as selector:
             selector.register(stream, selectors.EVENT_READ)
 
             def chunk(limit):
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and (remaining <= 0 or not selector.select(remaining)):
-                    self._stop()
-                    raise SubmissionError(self._timeout_message(label, startup), Outcome.TIMEOUT)
+                self._wait(selector, phase, label, probe)
                 data = os.read(stream.fileno(), limit)
                 if not data:
                     raise SubmissionError(self._died_message(label), Outcome.CRASH)
@@ -177,11 +284,48 @@ class Student:
 
             return codec.read_exact(chunk, size)
 
-    def _timeout_message(self, label, startup):
-        if startup:
-            return f"importing your module took longer than {STARTUP_SECONDS:.0f} s (does it run work at import time?)"
-        budget = f"{self.timeout:g} s" if self.timeout else "its time limit"
-        return f"timed out after {budget} in {label} (an infinite loop, or far too much work?)"
+    def _wait(self, selector, phase, label, probe):
+        """Until the worker's reply is readable; raise when its CPU budget or wall cap runs out."""
+        interval = 0.01
+        while True:
+            remaining = phase.wall_deadline - time.monotonic()
+            if remaining <= 0:
+                self._overrun(phase, label, probe, self._used(phase), wall=True)
+            if selector.select(min(interval, remaining)):
+                return
+            interval = min(2 * interval, 0.2)
+            if phase.cpu_budget is not None:
+                used = self._used(phase)
+                if used is not None and used > phase.cpu_budget:
+                    self._overrun(phase, label, probe, used, wall=False)
+
+    def _overrun(self, phase, label, probe, used, wall):
+        """The budget ran out: learn where it was stuck, stop the worker, raise for the student."""
+        stuck = (self._where_stuck() if phase.ask_where else None) or {}
+        self._stop()
+        function = stuck.get("function")
+        if not isinstance(function, str) or function == "<module>":
+            function = None if (probe or phase.startup) else label
+        if phase.startup:
+            error = SubmissionError(_startup_message(phase, used, wall), Outcome.TIMEOUT)
+            error.stuck_cell = stuck.get("cell") if isinstance(stuck.get("cell"), int) else None
+            raise error
+        message = _timeout_message(phase, label, used, wall)
+        if function is not None:
+            self.hung.setdefault(function, self._test_label)
+            message += f"\n`{function}` is not run again in later tests of this grade."
+        raise SubmissionError(message, Outcome.TIMEOUT)
+
+    def _where_stuck(self):
+        """Ask the worker (SIGUSR1) for {"function", "cell"} where it is stuck; None if it cannot say."""
+        if self._process is None or not self._sandbox.signal_worker(self._process, signal.SIGUSR1):
+            return None
+        phase = Phase("reporting where it was stuck", None, STUCK_REPORT_SECONDS, ask_where=False)
+        try:
+            reply = self._read_reply(phase, phase.label, check_pending=False)
+        except SubmissionError:
+            return None
+        return reply.get("stuck") if isinstance(reply, dict) and isinstance(reply.get("stuck"), dict) else None
 
     def _died_message(self, label):
         try:
@@ -211,6 +355,25 @@ class Student:
             self._process = None
 
 
+def _timeout_message(phase, label, used, wall):
+    reference = (f"; the reference needs {phase.reference_cpu:.2g} s"
+                 if phase.reference_cpu is not None else "")
+    if wall:
+        cpu = f" while using only {used:.1f} s of CPU" if used is not None else ""
+        return (f"timed out after {phase.wall_seconds:.0f} s (wall clock) in {label}{cpu} "
+                "(is it sleeping, or waiting for something?)")
+    return (f"timed out after {phase.cpu_budget:.3g} s of CPU time in {label}{reference} "
+            "(an infinite loop, or far too much work?)")
+
+
+def _startup_message(phase, used, wall):
+    if wall:
+        return (f"{phase.label} took longer than {phase.wall_seconds:.0f} s "
+                "(does your module run work or wait at import time?)")
+    return (f"importing your module used more than {phase.cpu_budget:.3g} s of CPU time "
+            "(does it run work at import time?)")
+
+
 def _pending(stream):
     """True when more bytes wait on the stream right now (not merely its end).
 
@@ -234,7 +397,7 @@ def explain_error(label, error, bare=False):
         if label == "your code" and isinstance(function, str) and function != "<module>":
             label = f"`{function}`"
         text = "is not implemented yet (it still raises NotImplementedError)"
-    elif kind == "MissingName":
+    elif kind in ("MissingName", "HungBefore"):
         return message
     elif kind == "SystemExit":
         text = f"called sys.exit({message}) — a submission must not exit the interpreter"

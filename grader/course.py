@@ -6,9 +6,14 @@ only, `reference/ID/` (solution `ID.py`, hidden tests `test_hidden.py`). The
 root is the folder above this package unless GRADER_COURSE_ROOT says otherwise.
 """
 import dataclasses
+import hashlib
 import os
-import tomllib
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10 (Gradescope's Ubuntu 22.04): the same parser as a package
+    import tomli as tomllib
 
 from .errors import UnknownAssignment
 from .limits import DEFAULT_TEST_TIMEOUT, Limits
@@ -17,6 +22,7 @@ from .vocabulary import HIDDEN_SUITE, PUBLIC_SUITE
 PACKAGE_DIR = Path(__file__).resolve().parent          # the grader package
 TEMPLATES = PACKAGE_DIR / "templates"
 ROOT = Path(os.environ.get("GRADER_COURSE_ROOT") or PACKAGE_DIR.parent).resolve()
+DATA = "data"   # assignments/ID/data/: files the handout names as data/..., read-only in the worker
 ORDER = ("polyfit", "backprop", "functions", "modules", "training", "conv")
 
 
@@ -52,6 +58,21 @@ class Assignment:
         path = self.reference_folder / f"{HIDDEN_SUITE}.py"
         return path if path.is_file() else None
 
+    @property
+    def preload(self) -> tuple[str, ...]:
+        """What a worker imports before the submission (not charged to it): numpy, and torch unless blocked."""
+        return tuple(m for m in ("numpy", "torch") if m not in self.limits.blocked_modules)
+
+    def suites_fingerprint(self, hidden: bool, cuda: bool) -> str:
+        """sha256 of what decides a grade besides the submission: suites, reference, settings."""
+        digest = hashlib.sha256(f"hidden={hidden} cuda={cuda}".encode())
+        files = [*self.suites(hidden=hidden), self.folder / "assignment.toml"]
+        if self.reference:
+            files.append(self.reference)
+        for path in files:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        return digest.hexdigest()
+
     def suites(self, hidden: bool = True) -> list[Path]:
         return [self.public_suite] + ([self.hidden_suite] if hidden and self.hidden_suite else [])
 
@@ -65,7 +86,8 @@ def load(assignment_id: str, root: os.PathLike | str | None = None) -> Assignmen
     settings = tomllib.loads(settings_file.read_text())
     limits = Limits(memory_bytes=int(settings.get("memory_mb", 3072)) * 2**20,
                     cpu_seconds=int(settings.get("cpu_seconds", 120)),
-                    blocked_modules=tuple(settings.get("blocked_modules", ())))
+                    blocked_modules=tuple(settings.get("blocked_modules", ())),
+                    data_folder=str(folder / DATA) if (folder / DATA).is_dir() else "")
     return Assignment(id=assignment_id, title=settings.get("title", assignment_id), folder=folder,
                       reference_folder=root / "reference" / assignment_id,
                       test_timeout=float(settings.get("test_timeout", DEFAULT_TEST_TIMEOUT)), limits=limits)

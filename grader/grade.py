@@ -12,13 +12,16 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import results, submission
+from . import budgets, results, submission
+from .budgets import Budgets
 from .collect import collect
 from .course import Assignment
 from .errors import InvalidSubmission
-from .limits import GRADE_TIMEOUT
+from .limits import GRADE_TIMEOUT, NOTEBOOK_CELL_SECONDS, NOTEBOOK_CPU_SECONDS
+from .notebook import is_driver
 from .procs import die_with_parent, kill_group
 from .vocabulary import Outcome
+from .warm import HarnessServer
 
 STALE = ("results.json", "results.partial.json", "feedback.md")
 
@@ -30,10 +33,16 @@ class Options:
     cuda: bool = False
     timeout: float = GRADE_TIMEOUT
     reverse: bool = False   # run the tests in reverse order (to show a suite is order-independent)
+    calibrate: bool = True  # derive CPU budgets from the reference where it is available
+    budgets: Budgets | None = None  # given budgets (a batch calibrates once); None: calibrate or defaults
 
 
-def grade(assignment: Assignment, submission_path, out_dir, options: Options = Options()) -> dict:
-    """Grade one submission into out_dir (results.json, feedback.md); return the results document."""
+def grade(assignment: Assignment, submission_path, out_dir, options: Options = Options(),
+          harness: HarnessServer | None = None) -> dict:
+    """Grade one submission into out_dir (results.json, feedback.md); return the results document.
+
+    harness: a warm server to fork the harness from (a batch has one); else a fresh interpreter.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in STALE:
@@ -44,21 +53,55 @@ def grade(assignment: Assignment, submission_path, out_dir, options: Options = O
         data = invalid(assignment, options, f"invalid submission: {exc}")
         results.write_grade(out_dir, data)
         return data
+    given = options.budgets or calibrated(assignment, options)
     with tempfile.TemporaryDirectory(prefix="grade-") as private:
         private = Path(private)
         module_file = private / f"{assignment.id}.py"
         module_file.write_bytes(source)
-        settings = harness_settings(assignment, options, module_file=module_file, out_dir=out_dir, notes=notes)
+        settings = harness_settings(assignment, options, module_file=module_file, out_dir=out_dir, notes=notes,
+                                    given=given, notebook=is_driver(source))
         settings_file = private / "settings.json"
         settings_file.write_text(json.dumps(settings))
-        problem = _run_harness(settings_file, private / "harness.log", options.timeout)
+        problem = _run_harness(settings_file, private / "harness.log", options.timeout, harness)
         data = _finish(out_dir, settings, problem, private / "harness.log")
     results.write_grade(out_dir, data)
     return data
 
 
-def harness_settings(assignment: Assignment, options: Options, *, module_file, out_dir, notes) -> dict:
-    """What the harness (grader.plugin.GraderPlugin) needs to know about one grade."""
+def calibrated(assignment: Assignment, options: Options) -> Budgets | None:
+    """The assignment's CPU budgets: cached, or measured now by grading the reference once.
+
+    None (the assignment's default budgets) where there is no reference (a
+    student's release) or calibration is off, or when the reference does not
+    get full marks (then nothing is cached: the suite needs fixing first).
+    """
+    if not options.calibrate or assignment.reference is None:
+        return None
+    found = budgets.load(assignment, options.cuda)
+    if found is not None:
+        return found
+    with budgets.calibration_lock(assignment, options.cuda):
+        found = budgets.load(assignment, options.cuda)
+        if found is not None:
+            return found
+        run = dataclasses.replace(options, hidden=True, reverse=False, calibrate=False, budgets=None)
+        with tempfile.TemporaryDirectory(prefix="calibrate-") as scratch:
+            data = grade(assignment, assignment.reference, scratch, run)
+        if data["score"] != data["extra_data"]["max_score"] or data["extra_data"]["status"] != Outcome.OK:
+            return None
+        found = Budgets.from_reference(data)
+        budgets.save(assignment, options.cuda, found)
+        return found
+
+
+def harness_settings(assignment: Assignment, options: Options, *, module_file, out_dir, notes,
+                     given: Budgets | None = None, notebook: bool = False) -> dict:
+    """What the harness (grader.plugin.GraderPlugin) needs to know about one grade.
+
+    A notebook's import runs all its cells: it gets the notebook budget in
+    all, and each cell NOTEBOOK_CELL_SECONDS of CPU before it is interrupted.
+    """
+    import_budget = NOTEBOOK_CPU_SECONDS if notebook else (given.import_budget if given else None)
     return {
         "module_name": assignment.id,
         "module_file": str(module_file),
@@ -72,6 +115,11 @@ def harness_settings(assignment: Assignment, options: Options, *, module_file, o
         "notes": notes,
         "test_timeout": assignment.test_timeout,
         "limits": dataclasses.asdict(assignment.limits),
+        "preload": list(assignment.preload),
+        "budgets": given.tests if given else {},
+        "reference_cpu": given.reference if given else {},
+        "import_budget": import_budget,
+        "notebook": {"cell_budget": NOTEBOOK_CELL_SECONDS} if notebook else None,
     }
 
 
@@ -95,8 +143,14 @@ def invalid(assignment: Assignment, options: Options, message: str) -> dict:
     return data
 
 
-def _run_harness(settings_file: Path, log_path: Path, timeout: float) -> tuple[str, Outcome] | None:
+def _run_harness(settings_file: Path, log_path: Path, timeout: float,
+                 server: HarnessServer | None) -> tuple[str, Outcome] | None:
     """Run the harness; None on a normal end, else (what went wrong, its outcome)."""
+    if server is not None:
+        code = server.run(settings_file, log_path, timeout)
+        if code is None:
+            return f"the whole grade exceeded {timeout:g} s", Outcome.TIMEOUT
+        return None if code == 0 else (f"the grader's harness failed (exit {code})", Outcome.CRASH)
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-I", "-B", "-m", "grader.harness", str(settings_file)],

@@ -3,14 +3,25 @@
 Started by grade.py as `python -I -B -m grader.harness SETTINGS.json`, so the
 submission's folder is never on sys.path and no startup hook from it runs.
 It never imports the submission; the plugin starts sandboxed workers for that.
+
+`python -I -B -m grader.harness --serve SUITE...` is the warm server of
+grader/warm.py: it imports pytest, the plugin and whatever the suites import
+once, then reads one JSON line per grade ({"id", "settings", "log"}) and
+forks a harness for it, answering {"id", "pid"} and later {"id", "exit"}.
 """
+import ast
+import importlib
 import json
+import os
+import select
+import signal
 import sys
 from pathlib import Path
 
 import pytest
 
 from .plugin import GraderPlugin, pytest_args
+from .procs import die_with_parent
 
 
 def run(settings_path: str) -> int:
@@ -19,6 +30,103 @@ def run(settings_path: str) -> int:
                        plugins=[GraderPlugin(settings)])
 
 
+def exit_code(code: int) -> int:
+    """The harness's exit status: 0 when the suites ran (whatever they found), else pytest's code."""
+    return 0 if code in (0, 1) else int(code)
+
+
+# --- the warm server ------------------------------------------------------------
+
+def preload(suites: list[str]) -> None:
+    """Import what the suites import at their top level (torch, the checks...), once."""
+    for suite in suites:
+        for node in ast.parse(Path(suite).read_text()).body:
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
+                     else [])
+            for name in names:
+                try:
+                    importlib.import_module(name)
+                except ImportError:
+                    pass  # the suite's own collection will report it
+
+
+def serve(suites: list[str]) -> None:
+    preload(suites)
+    running: dict[int, int] = {}  # child pid -> request id
+    _send({"ready": True})
+    requests = sys.stdin.buffer
+    pending = b""
+    while True:
+        readable, _, _ = select.select([requests], [], [], 0.05 if running else None)
+        if readable:
+            chunk = os.read(requests.fileno(), 1 << 16)
+            if not chunk:
+                break
+            pending += chunk
+            while b"\n" in pending:
+                line, pending = pending.split(b"\n", 1)
+                request = json.loads(line)
+                pid = _fork_harness(request["settings"], request["log"])
+                running[pid] = request["id"]
+                _send({"id": request["id"], "pid": pid})
+        _reap(running)
+    for pid in running:  # the batch has gone: so do its harnesses
+        _kill_group(pid)
+
+
+def _fork_harness(settings: str, log: str) -> int:
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 70
+    try:
+        os.setsid()
+        die_with_parent()
+        out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(out, 1)
+        os.dup2(out, 2)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.chdir(Path(settings).parent)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        code = exit_code(run(settings))
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _reap(running: dict[int, int]) -> None:
+    """Report every harness that ended, after killing what it left behind in its group."""
+    while running:
+        try:
+            ended = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return
+        if ended is None:
+            return
+        _kill_group(ended.si_pid)  # the zombie still holds its pid: the group is its own
+        _, status = os.waitpid(ended.si_pid, 0)
+        request_id = running.pop(ended.si_pid, None)
+        if request_id is not None:
+            _send({"id": request_id, "exit": os.waitstatus_to_exitcode(status)})
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _send(message: dict) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
 if __name__ == "__main__":
-    code = run(sys.argv[1])
-    sys.exit(0 if code in (0, 1) else code)
+    if sys.argv[1:2] == ["--serve"]:
+        serve(sys.argv[2:])
+    else:
+        sys.exit(exit_code(run(sys.argv[1])))

@@ -3,8 +3,17 @@ import dataclasses
 import resource
 
 GRADE_TIMEOUT = 900.0       # seconds for a whole grade, a backstop beyond every test budget
-STARTUP_SECONDS = 30.0      # a worker's start and the submission's import
-DEFAULT_TEST_TIMEOUT = 10.0  # a test's budget when neither marker nor assignment.toml sets one
+DEFAULT_TEST_TIMEOUT = 10.0  # a test's CPU budget when neither calibration, marker nor assignment.toml sets one
+PRELOAD_SECONDS = 60.0      # wall clock for a worker to start and import numpy/torch (not the student's)
+IMPORT_CPU_SECONDS = 10.0   # CPU budget for importing the submission, when not calibrated
+NOTEBOOK_CPU_SECONDS = 60.0  # CPU budget for running all of a notebook's cells at import...
+NOTEBOOK_CELL_SECONDS = 10.0  # ...and for one cell, after which it is interrupted
+WALL_FACTOR, WALL_SLACK = 10.0, 10.0  # the wall-clock backstop of a CPU budget b: 10 b + 10 s (a loaded machine stretches)
+
+
+def wall_cap(cpu_budget: float) -> float:
+    """The wall-clock backstop for a CPU budget: for sleeps and blocking, far above a loaded machine's stretch."""
+    return WALL_FACTOR * cpu_budget + WALL_SLACK
 
 
 @dataclasses.dataclass(frozen=True)
@@ -17,6 +26,7 @@ class Limits:
     tmpfs_bytes: int = 64 * 2**20
     open_files: int = 256
     blocked_modules: tuple = ()     # top-level packages the worker must not import (bwrap)
+    data_folder: str = ""           # the assignment's data/, read-only at ./data in the worker ("" for none)
 
     def apply(self, with_nproc: bool, address_space: bool = True) -> None:
         """Set these as rlimits of the calling process (runs in the child).

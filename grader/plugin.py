@@ -33,12 +33,12 @@ import pytest
 from . import results
 from .client import Student
 from .errors import GraderError, SubmissionError, SuiteError
-from .limits import STARTUP_SECONDS, Limits
+from .limits import IMPORT_CPU_SECONDS, PRELOAD_SECONDS, Limits, wall_cap
 from .sandbox import Sandbox, make_sandbox
 from .vocabulary import PUBLIC_SUITE, VISIBILITIES, Outcome
 
 HARNESS_INI = Path(__file__).with_name("harness.ini")
-BACKSTOP_MARGIN = STARTUP_SECONDS + 15  # a stuck harness, beyond a test's budget and a worker start
+BACKSTOP_MARGIN = 15.0  # a stuck harness: beyond a test's wall cap, a worker's start and its import
 MARKERS = ("points(n): points for this test", "visibility(v): Gradescope visibility",
            "gpu: needs CUDA", "timeout(s): seconds for this test")
 
@@ -108,10 +108,18 @@ class GraderPlugin:
             return
         if self.settings.get("reverse"):
             items.reverse()
+        startup = PRELOAD_SECONDS + wall_cap(self.settings.get("import_budget") or IMPORT_CPU_SECONDS)
         for item in items:
-            budget = _budget(item, self.settings["test_timeout"])
-            item.add_marker(pytest.mark.timeout(budget + BACKSTOP_MARGIN), append=False)
+            budget = self.budget(item)
+            item.add_marker(pytest.mark.timeout(wall_cap(budget) + startup + BACKSTOP_MARGIN), append=False)
             item.user_properties.append(("budget", budget))
+
+    def budget(self, item) -> float:
+        """A test's CPU budget: its timeout marker, else the calibrated one, else the assignment's default."""
+        marks = list(item.iter_markers("timeout"))
+        if marks and marks[-1].args:
+            return float(marks[-1].args[0])
+        return float((self.settings.get("budgets") or {}).get(item.nodeid, self.settings["test_timeout"]))
 
     # pytest-timeout's hooks: the backstop raises our own HarnessTimeout, so a
     # harness timeout is told apart by its type, not its message.
@@ -138,20 +146,20 @@ class GraderPlugin:
 
     @pytest.fixture(autouse=True)
     def _per_test(self, request):
-        """Skip GPU tests without CUDA; set the student's deadline for this test."""
+        """Skip GPU tests without CUDA; count the student's CPU budget for this test."""
         if request.node.get_closest_marker("gpu") and not self._cuda_available():
             pytest.skip("needs CUDA")
         state = request.config.stash[_SESSION]
         handle = state.student
         if "student" in request.fixturenames:
             handle = request.getfixturevalue("student")
-        budget = dict(request.node.user_properties).get("budget")
         if handle is not None:
-            handle.timeout = budget
-            handle.deadline = time.monotonic() + budget if budget else None
+            reference_cpu = (self.settings.get("reference_cpu") or {}).get(request.node.nodeid)
+            handle.begin_test(dict(request.node.user_properties).get("budget"),
+                              describe(request.node)["name"], reference_cpu)
         yield
         if handle is not None:
-            handle.deadline = None
+            handle.end_test()
 
     @pytest.fixture(scope="session")
     def ref(self):
@@ -191,7 +199,8 @@ class GraderPlugin:
         self._close(session.config)  # spawned, but perhaps no test asked for the student
 
     def _record(self, state, item, report, call):
-        record = dict(describe(item), duration=round(report.duration, 3))
+        record = dict(describe(item), duration=round(report.duration, 3),
+                      budget=dict(item.user_properties).get("budget"))
         if report.skipped:
             record["reason"] = "needs CUDA, which is not available here"
             state.skipped.append(record)
@@ -200,6 +209,8 @@ class GraderPlugin:
             record["message"] = "" if report.passed else _message(call)
             if not report.passed:
                 record["failure"] = _failure_kind(call)
+            if state.student is not None:
+                record["cpu"] = state.student.test_cpu()
             printed = state.student.output() if state.student is not None else ""
             if printed.strip() and record["suite"] == PUBLIC_SUITE:
                 record["printed"] = printed[-2000:]
@@ -207,7 +218,8 @@ class GraderPlugin:
         self._write(state, partial=True)
 
     def _write(self, state, partial):
-        settings = dict(self.settings, elapsed=time.monotonic() - state.started)
+        settings = dict(self.settings, elapsed=time.monotonic() - state.started,
+                        import_cpu=getattr(state.student, "import_cpu", None))
         data = results.build(state.records, state.skipped, settings)
         out = Path(settings["out_dir"])
         results.write_json(out / ("results.partial.json" if partial else "results.json"), data)
@@ -237,14 +249,13 @@ class GraderPlugin:
 
 
 def _sandboxed_student(settings: dict) -> tuple[Student, Sandbox]:
-    sandbox = make_sandbox(settings["sandbox"], Limits(**settings["limits"]), gpu=bool(settings.get("cuda")))
+    limits = Limits(**settings["limits"])
+    sandbox = make_sandbox(settings["sandbox"], limits, gpu=bool(settings.get("cuda")))
     source = Path(settings["module_file"]).read_bytes() if settings.get("module_file") else b""
-    return Student(sandbox, source, settings["module_name"]), sandbox
-
-
-def _budget(item, default):
-    marks = list(item.iter_markers("timeout"))
-    return float(marks[-1].args[0]) if marks and marks[-1].args else default
+    student = Student(sandbox, source, settings["module_name"], preload=tuple(settings.get("preload", ("numpy",))),
+                      import_budget=settings.get("import_budget") or IMPORT_CPU_SECONDS,
+                      notebook=settings.get("notebook"))
+    return student, sandbox
 
 
 def describe(item) -> dict:

@@ -102,3 +102,25 @@ def drain(find: Callable[[], set[int]], patience: float = 5.0) -> None:
         if time.monotonic() >= deadline:
             return
         time.sleep(0.02)
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of pid and all its descendants, reaped ones included.
+
+    Reads /proc/PID/stat (utime, stime, cutime, cstime) down the tree through
+    /proc/PID/task/TID/children; a process that vanished meanwhile counts 0.
+    """
+    total, queue = 0, [pid]
+    while queue:
+        current = queue.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += sum(int(fields[i]) for i in (11, 12, 13, 14))
+            for task in os.listdir(f"/proc/{current}/task"):
+                queue += map(int, Path(f"/proc/{current}/task/{task}/children").read_text().split())
+        except (OSError, ValueError, IndexError):
+            continue
+    return total / _TICK

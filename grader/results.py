@@ -27,7 +27,8 @@ def build(records: list[dict], skipped: list[dict], config: dict) -> dict:
             "output": _cut(output),
             "visibility": record["visibility"],
             "extra_data": {"nodeid": record["nodeid"], "suite": record["suite"],
-                           "duration": record["duration"], "failure": record.get("failure")},
+                           "duration": record["duration"], "failure": record.get("failure"),
+                           "cpu": record.get("cpu"), "budget": record.get("budget")},
         })
     score = sum(t["score"] for t in tests)
     data = {
@@ -41,6 +42,7 @@ def build(records: list[dict], skipped: list[dict], config: dict) -> dict:
             "max_score": sum(t["max_score"] for t in tests),
             "grader_version": __version__,
             "sandbox": config.get("sandbox"),
+            "import_cpu": config.get("import_cpu"),
             "status": config.get("status", Outcome.OK),
             "skipped": [{"name": s["name"], "max_score": s["max_score"], "reason": s["reason"]}
                         for s in skipped],

@@ -6,16 +6,37 @@ both framed by codec; the submission's own prints go to stderr, which the
 harness captures with a size limit. The worker holds no verdicts, no expected
 values and no reference code: whatever the submission does here can change
 only its own answers.
+
+Start-up: the first request is {"op": "start", "preload": [...], "hung":
+{qualname: test}, "notebook": options or None}. The worker imports the
+preload modules (numpy, torch: their cost is not the student's), replies
+{"preloaded": true}, imports the submission (a notebook arrives as a driver
+module that runs its cells through nbrun.py), replaces every function in
+"hung" (it used up its budget earlier in this grade) by one that refuses to
+run, and replies {"ready": true}. On SIGUSR1 (the harness's budget ran out)
+it reports where the submission was stuck and exits.
 """
+import importlib
 import importlib.util
 import os
+import signal
 import sys
 import traceback
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 import codec  # noqa: E402
 
 del sys.path[0]
+
+
+def _beside(name):
+    """Import one of the grader's files copied beside this one (nbrun.py)."""
+    sys.path.insert(0, HERE)
+    try:
+        return importlib.import_module(name)
+    finally:
+        sys.path.remove(HERE)
 
 
 def main(module_file, module_name):
@@ -25,18 +46,29 @@ def main(module_file, module_name):
     os.dup2(null, 0)
     os.dup2(2, 1)
     sys.stdout = os.fdopen(1, "w", buffering=1, errors="replace", closefd=False)
+    start = _read_request(requests)
+    if start is None:
+        return
+    for name in start.get("preload", []):
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass  # the submission's own import will say so, in its terms
+    signal.signal(signal.SIGUSR1, lambda signum, frame: _report_stuck(replies, frame, module_file))
+    codec.write_message(replies, {"preloaded": True})
     try:
+        if start.get("notebook") is not None:
+            _beside("nbrun").configure(start["notebook"])
         module = _import(module_file, module_name)
+        _refuse(module, start.get("hung", {}))
     except BaseException as exc:  # the submission may raise anything at import
         codec.write_message(replies, {"ready": False, "error": describe(exc, module_file)})
         return
     codec.write_message(replies, {"ready": True})
     while True:
-        header = codec.read_exact(requests.read, codec.HEADER_SIZE)
-        if header is None:
+        request = _read_request(requests)
+        if request is None:
             return
-        body = codec.read_exact(requests.read, codec.message_length(header))
-        request = codec.decode(body)
         reply = handle(module, module_file, request)
         try:
             data = codec.encode(reply)
@@ -45,6 +77,55 @@ def main(module_file, module_name):
                 "type": "ReturnValueError", "message": str(exc), "traceback": ""}})
         replies.write(codec.frame(data))
         replies.flush()
+
+
+def _read_request(requests):
+    header = codec.read_exact(requests.read, codec.HEADER_SIZE)
+    if header is None:
+        return None
+    return codec.decode(codec.read_exact(requests.read, codec.message_length(header)))
+
+
+def _own(filename, module_file):
+    """Is this code the submission's: its module, or a notebook cell run by nbrun?"""
+    return filename == module_file or filename.startswith("<cell ")
+
+
+def _report_stuck(replies, frame, module_file):
+    """Tell the harness which function of the submission was running (the outermost one), then exit.
+
+    The outermost is the function the harness (or a probe) called: the one
+    to refuse in later tests, not a helper it happened to be calling.
+    """
+    where = None
+    while frame is not None:
+        if _own(frame.f_code.co_filename, module_file):
+            where = frame.f_code.co_qualname
+        frame = frame.f_back
+    nbrun = sys.modules.get("nbrun")
+    cell = nbrun.current_cell() if nbrun is not None else None
+    codec.write_message(replies, {"stuck": {"function": where, "cell": cell}})
+    os._exit(0)
+
+
+class HungBefore(Exception):
+    """A function that used up its budget earlier in this grade is not run again."""
+
+
+def _refuse(module, hung):
+    """Replace each hung function (a qualname such as "fit" or "Net.forward") by a refusal."""
+    for qualname, test in hung.items():
+        *path, name = qualname.split(".")
+        owner = module
+        for part in path:
+            owner = getattr(owner, part, None)
+        if owner is None or "<" in qualname or not hasattr(owner, name):
+            continue
+
+        def refusal(*args, _qualname=qualname, _test=test, **kwargs):
+            raise HungBefore(f"`{_qualname}` ran out of time in an earlier test ({_test}), "
+                             "so it is not run again in this grade")
+        setattr(owner, name, refusal)
 
 
 def _import(module_file, module_name):
@@ -97,7 +178,7 @@ def resolve(module, dotted):
 
 def describe(exc, module_file):
     """Type, message and the part of the traceback that is the submission's own."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == module_file]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _own(f.filename, module_file)]
     lines = traceback.format_list(frames[-6:])
     try:
         message = str(exc)

@@ -12,7 +12,7 @@ from grader.sandbox import make_sandbox
 from conftest import needs_bwrap
 
 MODULE = b'''
-import os, signal, sys
+import os, signal, sys, time
 import numpy as np
 
 def double(x):
@@ -37,6 +37,19 @@ def crash():
 def unreadable():
     return object()
 
+def busy(seconds):
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+    return "done"
+
+def nap(seconds):
+    time.sleep(seconds)
+    return "rested"
+
+def calls_spin():
+    return spin()
+
 def flood():
     chunk = "x" * 2**20
     for _ in range(200):
@@ -50,20 +63,23 @@ BACKENDS = ["none", pytest.param("bwrap", marks=needs_bwrap)]
 def student(request):
     sandbox = make_sandbox(request.param, Limits(memory_bytes=2**30, file_bytes=8 * 2**20))
     handle = Student(sandbox, MODULE, "mod")
-    handle.timeout = 2
     yield handle
     handle.close()
     sandbox.close()
 
 
-def call(student, fn, *args):
-    student.deadline = time.monotonic() + student.timeout
-    return student.call(fn, *args)
+def call(student, fn, *args, budget=2.0):
+    """One test that makes one call, with a CPU budget in seconds."""
+    student.begin_test(budget, f"test of {fn}")
+    try:
+        return student.call(fn, *args)
+    finally:
+        student.end_test()
 
 
-def expect_error(student, fn, *args):
+def expect_error(student, fn, *args, budget=2.0):
     with pytest.raises(SubmissionError) as info:
-        call(student, fn, *args)
+        call(student, fn, *args, budget=budget)
     return str(info.value)
 
 
@@ -73,7 +89,7 @@ def test_calls_return_plain_data_and_prints_are_captured(student):
 
 
 @pytest.mark.parametrize("fn,args,needle", [
-    ("spin", (), "timed out after 2 s in spin"),
+    ("spin", (), "timed out after 2 s of CPU time in spin"),
     ("leave", (3,), "exited with code 3 during leave"),
     ("polite_exit", (), "called sys.exit(0)"),
     ("crash", (), "crashed with SIGSEGV"),
@@ -94,7 +110,6 @@ def test_output_floods_are_cut_by_the_file_size_limit(student):
 def test_an_import_failure_makes_every_call_fail_without_restarting(backend):
     sandbox = make_sandbox(backend)
     handle = Student(sandbox, b"import os\nos._exit(0)\n", "mod")
-    handle.timeout = 2
     try:
         first = expect_error(handle, "anything")
         started = time.monotonic()
@@ -113,10 +128,52 @@ def test_an_import_error_is_reported_even_when_the_worker_exits_at_once(backend)
     try:
         for _ in range(8):  # the exit races the reply; repeat to meet the race
             handle = Student(sandbox, b"def broken(:\n", "mod")
-            handle.timeout = 5
             try:
                 assert "SyntaxError" in expect_error(handle, "broken")
             finally:
                 handle.close()
     finally:
+        sandbox.close()
+
+
+def test_budgets_count_cpu_time_not_waiting(student):
+    assert call(student, "nap", 1.5, budget=0.5) == "rested"  # 1.5 s asleep, almost no CPU
+    message = expect_error(student, "busy", 3.0, budget=0.5)
+    assert "timed out after 0.5 s of CPU time in busy" in message and "infinite loop" in message
+
+
+def test_a_sleeper_meets_the_wall_clock_backstop(student):
+    started = time.monotonic()
+    message = expect_error(student, "nap", 600, budget=0.2)
+    assert "wall clock" in message and "sleeping" in message
+    assert time.monotonic() - started < 20
+
+
+def test_a_function_that_hung_once_is_refused_at_once_afterwards(student):
+    assert "timed out" in expect_error(student, "spin", budget=0.5)
+    assert student.hung == {"spin": "test of spin"}
+    started = time.monotonic()
+    again = expect_error(student, "spin", budget=5.0)
+    assert "`spin` ran out of time in an earlier test (test of spin)" in again
+    assert time.monotonic() - started < 4, "a refused function must not cost its budget again"
+    assert "earlier test" in expect_error(student, "calls_spin", budget=5.0)  # reached from elsewhere too
+    assert np.array_equal(call(student, "double", np.ones(2)), [2.0, 2.0])  # the others still run
+
+
+def test_the_outermost_function_is_the_one_remembered(student):
+    """calls_spin is what the test called; spin, the helper it loops in, stays callable."""
+    assert "timed out" in expect_error(student, "calls_spin", budget=0.5)
+    assert list(student.hung) == ["calls_spin"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_import_has_its_own_cpu_budget(backend):
+    sandbox = make_sandbox(backend)
+    source = b"import time\nend = time.process_time() + 30\nwhile time.process_time() < end:\n    pass\n"
+    handle = Student(sandbox, source, "mod", import_budget=0.5)
+    try:
+        message = expect_error(handle, "anything")
+        assert "importing your module used more than 0.5 s of CPU time" in message
+    finally:
+        handle.close()
         sandbox.close()

@@ -17,6 +17,7 @@ import pytest
 from conftest import CORPUS, failed, max_score
 from grader import course
 
+BUDGET_MARGIN = 5  # every CPU budget is at least this many times what a correct submission needs
 CASES = sorted(CORPUS.glob("*/correct/*.py")) + sorted(CORPUS.glob("*/buggy/*.py"))
 
 
@@ -34,6 +35,9 @@ def test_corpus_verdict(path, grade_submission):
     failures = failed(data)
     if kind == "correct":
         assert data["score"] == max_score(data), [(t["name"], t["output"]) for t in failures]
+        for test in data["tests"]:  # calibrated budgets leave room for slow correct code
+            extra = test["extra_data"]
+            assert extra["budget"] >= BUDGET_MARGIN * extra["cpu"], (test["name"], extra)
         return
     expected = header(path, "fails")
     assert header(path, "bug") and expected, f"{path.name} needs '# bug:' and '# fails:' lines"

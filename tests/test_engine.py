@@ -1,4 +1,5 @@
 """The engine on the fixture course (tests/course): what any assignment gets, apart from the real six."""
+import dataclasses
 import json
 import shutil
 import textwrap
@@ -10,6 +11,7 @@ from grader import course
 from grader.collect import collect
 from grader.errors import SuiteError
 from grader.grade import Options, grade
+from grader.warm import HarnessServer
 
 
 def test_reference_gets_full_marks_and_the_stub_zero(tmp_path):
@@ -94,3 +96,21 @@ def test_a_bad_marker_is_a_collection_error_naming_the_test(tmp_path, marker, pr
     data = grade(course.load("toy", root=root), TOY_REFERENCE, tmp_path / "out", Options(sandbox="none"))
     assert data["extra_data"]["status"] == "crash"
     assert "test_badly_marked" in data["extra_data"]["harness_log"]
+
+
+def test_a_warm_server_forks_harnesses_that_grade_like_fresh_ones(tmp_path):
+    options = Options(sandbox=default_sandbox())
+    fresh = grade(toy(), TOY_REFERENCE, tmp_path / "fresh", options)
+    with HarnessServer(toy().suites()) as server:
+        warm = grade(toy(), TOY_REFERENCE, tmp_path / "warm", options, harness=server)
+        stub = grade(toy(), TOY_STUB, tmp_path / "stub", options, harness=server)
+        late = grade(toy(), TOY_REFERENCE, tmp_path / "late", dataclasses.replace(options, timeout=0.01),
+                     harness=server)
+        assert server.run(tmp_path / "missing.json", tmp_path / "log", 30) != 0  # a broken harness says so
+    assert _verdicts(warm) == _verdicts(fresh) and warm["score"] == 7
+    assert stub["score"] == 0
+    assert late["extra_data"]["status"] == "timeout" and "exceeded 0.01 s" in late["tests"][-1]["output"]
+
+
+def _verdicts(data):
+    return [(t["name"], t["status"], t["output"]) for t in data["tests"]]

@@ -16,14 +16,24 @@ class FakeStudent:
     """Answers calls in-process; records the budgets the plugin set."""
 
     def __init__(self):
-        self.timeout = self.deadline = None
+        self.budget = None
         self.budgets, self.spawned, self.closed = [], False, False
 
     def spawn(self):
         self.spawned = True
 
+    def begin_test(self, budget, label, reference_cpu=None):
+        self.budget = budget
+
+    def test_cpu(self):
+        return 0.25
+
+    def end_test(self):
+        self.budget = None
+        return 0.25
+
     def double(self, x):
-        self.budgets.append(self.timeout)
+        self.budgets.append(self.budget)
         return 2 * x
 
     def hang(self):
@@ -98,6 +108,14 @@ def test_records_every_test_with_points_visibility_and_kind(run_plugin):
     assert data["score"] == 1 and data["extra_data"]["max_score"] == 7
     assert student.spawned and student.closed
     assert student.budgets == [4.0, 7.0]  # the assignment's default, then the marker's
+    assert tests["test_double"]["extra_data"]["cpu"] == 0.25
+    assert tests["test_double_wrong"]["extra_data"]["budget"] == 7.0
+
+
+def test_calibrated_budgets_apply_where_no_marker_sets_one(run_plugin):
+    _, data, student = run_plugin(budgets={"test_public.py::test_double": 0.75,
+                                           "test_public.py::test_double_wrong": 99.0})
+    assert student.budgets == [0.75, 7.0]  # the marker still wins
 
 
 def test_reverse_runs_the_tests_backwards(run_plugin):

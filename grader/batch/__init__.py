@@ -19,7 +19,7 @@ from pathlib import Path
 from .. import course, gradebook, lms, similarity
 from ..course import Assignment
 from ..errors import BatchBusy, ExportError, UsageError
-from ..grade import Options
+from ..grade import Options, calibrated
 from ..sandbox import SANDBOXES, choose
 from ..similarity.report import write_all as write_similarity
 from .cluster import run_cluster
@@ -62,6 +62,8 @@ def run(assignment: Assignment, source, out_dir, *, jobs: int = 1, options: Opti
             summary = Summary(out, export.layout, export.entries, [], [], [], export.warnings, 0.0)
             summary.skipped = [e.student for e in export.entries if e not in todo]
             progress.start(len(todo), len(summary.skipped))
+            if todo and not cluster and options.budgets is None:  # calibrate once, not per grade
+                options = dataclasses.replace(options, budgets=calibrated(assignment, options))
 
             def keep(entry, data):
                 store(out / entry.student, data, stamps[entry.student], entry)

@@ -10,6 +10,7 @@ from pathlib import Path
 from .. import results
 from ..course import Assignment
 from ..grade import Options, grade
+from ..warm import HarnessServer
 from ..lms import Entry
 from ..procs import cmdline, kill_pids, process_tree, subtree
 from ..vocabulary import Outcome
@@ -26,7 +27,15 @@ def failure_document(assignment_id: str, problem: str) -> dict:
 
 def run_local(assignment: Assignment, todo: list[Entry], options: Options, jobs: int, work: Path,
               store: Callable[[Entry, dict], None]) -> None:
-    """Grade todo with `jobs` grades at once; store(entry, data) each as it finishes."""
+    """Grade todo with `jobs` grades at once, harnesses forked from one warm server;
+    store(entry, data) each as it finishes."""
+    if not todo:
+        return
+    with HarnessServer(assignment.suites(hidden=options.hidden)) as server:
+        _grade_all(assignment, todo, options, jobs, work, store, server)
+
+
+def _grade_all(assignment, todo, options, jobs, work, store, server):
     stop = threading.Event()
 
     def task(entry):
@@ -34,7 +43,7 @@ def run_local(assignment: Assignment, todo: list[Entry], options: Options, jobs:
             return None
         try:
             with tempfile.TemporaryDirectory(dir=work, prefix="grade-") as scratch:
-                return grade(assignment, entry.path, scratch, options)
+                return grade(assignment, entry.path, scratch, options, harness=server)
         except Exception as exc:  # a grader fault must not cost the other students
             return failure_document(assignment.id, f"{type(exc).__name__}: {exc}")
 
@@ -62,7 +71,8 @@ def kill_harnesses() -> None:
 
     The whole tree is listed before anything is killed, so a worker whose
     harness dies first is still known (and bwrap's --die-with-parent takes
-    care of what runs inside a sandbox).
+    care of what runs inside a sandbox). The warm server's forked harnesses
+    are its children, so its subtree holds them.
     """
     children = process_tree()
     victims = []

@@ -21,7 +21,7 @@ from ..lms import Entry
 def stamp(assignment: Assignment, path, options: Options) -> dict:
     """What a stored grade must match to be reused: the submission, the grader, the tests."""
     return {"sha256": fingerprint(path), "grader_version": __version__,
-            "suites_sha256": _suites_fingerprint(assignment, options)}
+            "suites_sha256": assignment.suites_fingerprint(options.hidden, options.cuda)}
 
 
 def fingerprint(path) -> str:
@@ -48,16 +48,6 @@ def _hash_one(digest, path, relative):
         while chunk := handle.read(2**20):
             digest.update(chunk)
     digest.update(b"\0")
-
-
-def _suites_fingerprint(assignment, options):
-    digest = hashlib.sha256(f"hidden={options.hidden} cuda={options.cuda}".encode())
-    files = [*assignment.suites(hidden=options.hidden), assignment.folder / "assignment.toml"]
-    if assignment.reference:
-        files.append(assignment.reference)
-    for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
 
 
 def up_to_date(folder: Path, expected: dict) -> bool:

@@ -5,31 +5,71 @@ from typing import IO
 
 from ..course import PACKAGE_DIR
 from ..limits import Limits
-from ..procs import kill_group
+from ..procs import cmdline, kill_group, process_tree, subtree, tree_cpu_seconds
+from .slots import Slot
 
-WORKER_FILES = ("worker.py", "codec.py")   # all a worker needs of the grader
+WORKER_FILES = ("worker.py", "codec.py", "nbrun.py")   # all a worker needs of the grader
 
 
 class Sandbox:
     """Starts workers. Subclasses say how; `start` returns a running Popen-like process
-    whose stdin/stdout carry codec frames and whose stderr goes to log_file."""
+    whose stdin/stdout carry codec frames and whose stderr goes to log_file.
+
+    A backend that runs workers on this machine as root holds a `slot` (a uid
+    of its own, cgroups where writable) for the grade; kill, settle, close and
+    cpu_seconds use it.
+    """
 
     def __init__(self, limits: Limits = Limits(), gpu: bool = False):
         self.limits = limits
         self.gpu = gpu
+        self.slot: Slot | None = None
+
+    @property
+    def uid(self) -> int | None:
+        return self.slot.uid if self.slot else None
 
     def start(self, module_source: bytes, module_name: str, log_file: IO[bytes]) -> subprocess.Popen:
         raise NotImplementedError
 
     def close(self) -> None:
         """Release what the backend holds (a slot, a temp dir)."""
+        if self.slot:
+            self.slot.release()
+            self.slot = None
+
+    def cpu_seconds(self, process: subprocess.Popen) -> float | None:
+        """CPU time the worker's process tree has used so far; None where it cannot be counted.
+
+        Only differences matter (the client compares two readings), so a
+        counter shared by successive workers of one grade is fine.
+        """
+        counted = self.slot.cgroups.cpu_seconds() if self.slot and self.slot.cgroups else None
+        return counted if counted is not None else tree_cpu_seconds(process.pid)
+
+    def signal_worker(self, process: subprocess.Popen, signum: int) -> bool:
+        """Send signum to the worker's Python process itself (not bwrap, not its children); sent?"""
+        children = process_tree()
+        for pid in subtree(children, process.pid):  # parents before children
+            argv = cmdline(pid).split(b"\0")
+            if os.path.basename(argv[0]).startswith(b"python") and any(a.endswith(b"worker.py") for a in argv):
+                try:
+                    os.kill(pid, signum)
+                    return True
+                except (ProcessLookupError, PermissionError):
+                    return False
+        return False
 
     def settle(self) -> None:
         """Wait until nothing of earlier workers is left (before a retried start)."""
+        if self.slot:
+            self.slot.drain()
 
     def kill(self, process: subprocess.Popen) -> None:
-        """Kill the worker and everything it started, then reap it."""
+        """Kill the worker and everything it started (in its slot too), then reap it."""
         kill_group(process)
+        if self.slot:
+            self.slot.drain(patience=0)
 
 
 def worker_env(**extra: str) -> dict[str, str]:

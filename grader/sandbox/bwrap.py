@@ -26,11 +26,7 @@ LAUNCH_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
 class BwrapSandbox(Sandbox):
     def __init__(self, limits: Limits = Limits(), gpu: bool = False):
         super().__init__(limits, gpu)
-        self._slot = Slot(limits, with_cgroups=True) if os.geteuid() == 0 else None
-
-    @property
-    def uid(self) -> int | None:
-        return self._slot.uid if self._slot else None
+        self.slot = Slot(limits, with_cgroups=True) if os.geteuid() == 0 else None
 
     def command(self, fds: dict[str, int], program: list[str]) -> list[str]:
         """The argv running `python program...` in bwrap, as the slot's user.
@@ -53,6 +49,8 @@ class BwrapSandbox(Sandbox):
                  "--dir", "/opt/grader", "--dir", "/submission"]
         for inside, fd in fds.items():
             argv += ["--perms", "0444", "--ro-bind-data", str(fd), inside]
+        if self.limits.data_folder:  # the assignment's data, at ./data as on the student's laptop
+            argv += ["--ro-bind", self.limits.data_folder, "/tmp/data"]
         argv += ["--chdir", "/tmp", "--hostname", "sandbox", "--clearenv"]
         for key, value in worker_env(HOME="/tmp", PATH="/venv/bin:/usr/bin:/bin").items():
             argv += ["--setenv", key, value]
@@ -95,23 +93,9 @@ class BwrapSandbox(Sandbox):
 
     def _confine(self) -> None:
         """In the child, still as root: join the slot's cgroups, then set the rlimits."""
-        if self._slot and self._slot.cgroups:
-            self._slot.cgroups.join()
+        if self.slot and self.slot.cgroups:
+            self.slot.cgroups.join()
         self.limits.apply(with_nproc=True, address_space=not self.gpu)
-
-    def kill(self, process: subprocess.Popen) -> None:
-        super().kill(process)
-        if self._slot:
-            self._slot.drain(patience=0)
-
-    def settle(self) -> None:
-        if self._slot:
-            self._slot.drain()
-
-    def close(self) -> None:
-        if self._slot:
-            self._slot.release()
-            self._slot = None
 
 
 @functools.cache

@@ -145,6 +145,14 @@ class DockerSandbox(Sandbox):
         process.stdin.write(b"".join(struct.pack(">Q", len(data)) + data for data in sources))
         return process
 
+    def cpu_seconds(self, process):
+        """Not counted: the engine's stats call is too slow to poll, so docker budgets are wall-clock."""
+        return None
+
+    def signal_worker(self, process, signum):
+        """Not here: the container's first process is `timeout`, which does not pass signals on."""
+        return False
+
     def kill(self, process):
         """Kill and remove the container; the attach stream then ends."""
         self._remove(process.container)

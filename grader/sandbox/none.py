@@ -20,20 +20,18 @@ class NoSandbox(Sandbox):
         super().__init__(limits, gpu)
         # Started as root (a Gradescope container), the worker still drops to
         # a slot's own uid, so files the caller keeps private stay unreadable.
-        self._slot = Slot(limits, with_cgroups=False) if os.geteuid() == 0 else None
+        self.slot = Slot(limits, with_cgroups=False) if os.geteuid() == 0 else None
         self._dir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
         self._dir.chmod(0o755)
         for name in WORKER_FILES:
             shutil.copy(PACKAGE_DIR / name, self._dir / name)
 
-    @property
-    def uid(self) -> int | None:
-        return self._slot.uid if self._slot else None
-
     def start(self, module_source: bytes, module_name: str, log_file: IO[bytes]) -> subprocess.Popen:
         run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self._dir))
         module = run_dir / f"{module_name}.py"
         module.write_bytes(module_source)
+        if self.limits.data_folder:  # the assignment's data, at ./data as on the student's laptop
+            (run_dir / "data").symlink_to(self.limits.data_folder, target_is_directory=True)
         if self.uid is not None:
             for path in (run_dir, module):
                 os.chown(path, self.uid, self.uid)
@@ -48,17 +46,6 @@ class NoSandbox(Sandbox):
         die_with_parent()
         self.limits.apply(with_nproc=self.uid is not None, address_space=not self.gpu)
 
-    def kill(self, process: subprocess.Popen) -> None:
-        super().kill(process)
-        if self._slot:
-            self._slot.drain(patience=0)
-
-    def settle(self) -> None:
-        if self._slot:
-            self._slot.drain()
-
     def close(self) -> None:
         shutil.rmtree(self._dir, ignore_errors=True)
-        if self._slot:
-            self._slot.release()
-            self._slot = None
+        super().close()

@@ -48,18 +48,19 @@ class SlotLock:
 
 
 class Cgroups:
-    """cgroup v1 memory and pids limits for one slot, where this machine lets us.
+    """cgroup v1 memory and pids limits, and CPU accounting, for one slot, where this machine lets us.
 
     rlimits bound each process; a cgroup bounds the slot as a whole (tmpfs
-    pages and every thread included). On machines where the hierarchies are
-    not writable (no root, cgroup v2 without delegation) this does nothing and
-    the rlimits remain.
+    pages and every thread included) and counts its CPU time exactly. On
+    machines where the hierarchies are not writable (no root, cgroup v2
+    without delegation) this does nothing and the rlimits remain.
     """
-    SETTINGS = {"memory": "memory.limit_in_bytes", "pids": "pids.max"}
+    SETTINGS = {"memory": "memory.limit_in_bytes", "pids": "pids.max", "cpuacct": None}
 
     def __init__(self, name: str, limits: Limits):
         values = {"memory": limits.memory_bytes + limits.tmpfs_bytes, "pids": limits.processes}
         self.paths: list[Path] = []
+        self.cpuacct: Path | None = None
         for controller, setting in self.SETTINGS.items():
             base = _own_cgroup(controller)
             if base is None:
@@ -67,10 +68,13 @@ class Cgroups:
             path = base / name
             try:
                 path.mkdir(exist_ok=True)
-                (path / setting).write_text(str(values[controller]))
+                if setting:
+                    (path / setting).write_text(str(values[controller]))
             except OSError:
                 continue
             self.paths.append(path)
+            if controller == "cpuacct":
+                self.cpuacct = path
         drain(self.members, patience=0)  # leftovers of an earlier grade in this slot
 
     def members(self) -> set[int]:
@@ -81,6 +85,15 @@ class Cgroups:
             except OSError:
                 pass
         return pids
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time used by everything that ran in this slot (None: not counted here)."""
+        if self.cpuacct is None:
+            return None
+        try:
+            return int((self.cpuacct / "cpuacct.usage").read_text()) / 1e9
+        except (OSError, ValueError):
+            return None
 
     def join(self) -> None:
         for path in self.paths:
