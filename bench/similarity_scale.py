@@ -29,8 +29,11 @@ from grader import course, lms, similarity  # noqa: E402
 from grader.similarity import scoring, tokens  # noqa: E402
 from grader.similarity.report import write_all  # noqa: E402
 
-OPERATORS = ("+", "-", "*", "/")
-CALLS = ("np.abs", "np.sqrt", "np.exp", "np.tanh", "float", "np.mean", "np.max")
+OPERATORS = ("+", "-", "*", "/", "@", "**", "//", "%")
+CALLS = ("np.abs", "np.sqrt", "np.exp", "np.tanh", "float", "np.mean", "np.max", "np.min", "np.sum",
+         "np.log", "np.clip", "np.where", "np.maximum", "np.dot", "np.outer", "np.ravel", "len",
+         "np.argmax", "np.square", "np.cumsum", "abs", "round", "np.sign", "np.isfinite")
+METHODS = ("T", "shape", "sum()", "mean()", "max()", "copy()", "ravel()", "std()", "size")
 
 
 def function_pool(assignment):
@@ -51,11 +54,22 @@ def function_pool(assignment):
     return {name: texts for name, texts in distinct.items() if texts}
 
 
+def expression(rng, depth):
+    """A random expression: what one student writes in their own way."""
+    if depth == 0:
+        leaf = rng.choice(("scale", "eps", "tmp", "check", "x", "w", "1", "0.5"))
+        return leaf + (f".{rng.choice(METHODS)}" if rng.random() < 0.3 else "")
+    kind = rng.randrange(3)
+    if kind == 0:
+        return f"{rng.choice(CALLS)}({expression(rng, depth - 1)})"
+    if kind == 1:
+        return f"({expression(rng, depth - 1)} {rng.choice(OPERATORS)} {expression(rng, depth - 1)})"
+    return f"{expression(rng, depth - 1)}[{rng.choice((':', '0', '-1', ':, None', '::2'))}]"
+
+
 def own_statement(rng, indent):
     """A statement only this student writes (names, calls and operators drawn at random)."""
-    a, b = rng.sample(("scale", "eps", "tmp", "check", "ratio", "norm"), 2)
-    expression = f"{rng.choice(CALLS)}({a}_{rng.randrange(99)} {rng.choice(OPERATORS)} {rng.randrange(1, 9)})"
-    return f"{indent}{b} = {expression} {rng.choice(OPERATORS)} {rng.choice(CALLS)}({a})"
+    return f"{indent}{rng.choice(('scale', 'eps', 'tmp', 'check'))} = {expression(rng, 3)}"
 
 
 def synthetic_submission(pool, rng):

@@ -18,6 +18,7 @@ from .documents import REST, Boilerplate, Document, read
 DEFAULT_THRESHOLD = 0.5     # the report's "look at this" line for the score
 MIN_HOLDERS = 10            # a fingerprint held by more documents than this (or 5% of the class)
 HOLDER_SHARE = 0.05         # is common code and makes no pair a candidate
+MIN_SHARED = 4              # rare fingerprints a pair must share to be scored: about 20 tokens in a row
 
 
 @dataclasses.dataclass
@@ -92,7 +93,7 @@ def candidates(documents) -> list:
     """(i, j) index pairs that share a rare fingerprint (archive pairs left out), from the index."""
     index = fingerprints.Index([d.prints for d in documents])
     limit = max(MIN_HOLDERS, math.ceil(HOLDER_SHARE * len(documents)))
-    return [(i, j) for i, j in index.candidate_pairs(limit)
+    return [(i, j) for i, j in index.candidate_pairs(limit, MIN_SHARED)
             if not (documents[i].archive and documents[j].archive)]
 
 
@@ -105,8 +106,7 @@ def compare(a, b, bases) -> Pair:
 def _overlap(a, b):
     """(shared fingerprints, longest shared run in tokens) from the winnowed fingerprints."""
     shared = a.prints.keys() & b.prints.keys()
-    starts = sorted(p for h in shared for p in a.prints[h])
-    runs = fingerprints.shared_runs(starts, fingerprints.K)
+    runs = fingerprints.shared_runs([p for h in shared for p in a.prints[h]], fingerprints.K)
     return len(shared), max((end - start for start, end in runs), default=0)
 
 

@@ -14,7 +14,7 @@ from collections import defaultdict
 from functools import lru_cache
 
 import numpy as np
-from copydetect.utils import get_copied_slices, winnow
+from copydetect.utils import winnow
 
 K = 9               # tokens per k-gram of the file-level fingerprints
 WINDOW = 4          # winnowing window: any shared run of K + WINDOW - 1 = 12 tokens is seen
@@ -59,10 +59,13 @@ def fingerprints(texts: list[str], boilerplate: frozenset = frozenset()) -> dict
 
 def shared_runs(starts: list[int], k: int) -> list[tuple[int, int]]:
     """Token ranges [start, end) covered by the given matching k-gram starts (merged)."""
-    if not starts:
-        return []
-    slices = get_copied_slices(np.asarray(starts, dtype=np.int64), k)
-    return [(int(a), int(b)) for a, b in zip(slices[0], slices[1])]
+    runs = []
+    for start in sorted(starts):
+        if runs and start <= runs[-1][1]:
+            runs[-1][1] = max(runs[-1][1], start + k)
+        else:
+            runs.append([start, start + k])
+    return [(a, b) for a, b in runs]
 
 
 class Index:
@@ -81,8 +84,8 @@ class Index:
                 self.holders[value].append(number)
         self.size = len(documents)
 
-    def candidate_pairs(self, max_holders: int) -> dict[tuple[int, int], int]:
-        """{(a, b): number of rare fingerprints they share} for a < b."""
+    def candidate_pairs(self, max_holders: int, min_shared: int = 1) -> dict[tuple[int, int], int]:
+        """{(a, b): number of rare fingerprints they share, at least min_shared} for a < b."""
         chunks = []
         n = self.size
         for holders in self.holders.values():
@@ -94,4 +97,5 @@ class Index:
         if not chunks:
             return {}
         codes, counts = np.unique(np.concatenate(chunks), return_counts=True)
-        return {(int(c // n), int(c % n)): int(m) for c, m in zip(codes, counts)}
+        keep = counts >= min_shared
+        return {(int(c // n), int(c % n)): int(m) for c, m in zip(codes[keep], counts[keep])}
