@@ -41,6 +41,8 @@ def write_release(assignments, out):
         for name in (*PUBLIC_FILES, f"{assignment.id}.py"):
             if (assignment.folder / name).is_file():
                 shutil.copy(assignment.folder / name, target / name)
+        if assignment.limits.data_folder:
+            shutil.copytree(assignment.limits.data_folder, target / "data")
     shutil.copytree(PACKAGE_DIR, out / "grader", ignore=IGNORED)
     shutil.copy(PACKAGE_DIR.parent / "pyproject.toml", out / "pyproject.toml")
     ids = " ".join(a.id for a in assignments)

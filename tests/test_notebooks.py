@@ -9,9 +9,12 @@ names the cells that failed.
 """
 import ast
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -19,6 +22,7 @@ import pytest
 from conftest import ROOT, default_sandbox
 from grader import course, submission
 from grader.errors import InvalidSubmission
+from grader.grade import Options, grade
 from grader.notebook import is_driver, notebook_to_source
 
 import notebook_habits
@@ -181,3 +185,47 @@ def test_the_class_on_disk_is_what_the_builder_makes():
     for name in notebook_habits.HABITS:
         assert (notebook_habits.CLASS / f"{name}.ipynb").read_text() == notebook_habits.build(name)[0], name
     assert len(notebook_habits.HABITS) >= 12
+
+
+# --- data files ------------------------------------------------------------------------------
+
+def _data_course(root):
+    """A course whose assignment ships data/points.csv, and a suite that needs it loaded."""
+    (root / "reference" / "demo").mkdir(parents=True)
+    folder = root / "assignments" / "demo"
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "points.csv").write_text("1,2\n3,4\n")
+    (folder / "assignment.toml").write_text('title = "Demo"\ntest_timeout = 10\n')
+    (root / "reference" / "demo" / "demo.py").write_text(
+        "def total(points):\n    # BEGIN SOLUTION\n    return float(points.sum())\n    # END SOLUTION\n")
+    (folder / "test_public.py").write_text(textwrap.dedent('''\
+        def test_total(student):
+            """total of the course's points"""
+            assert student.total_of_data() == 10.0, "total_of_data() should be 10"
+
+        def test_read_only(student):
+            """the data cannot be changed"""
+            assert student.can_write() is False, "data/ should be read-only"
+        '''))
+    return course.load("demo", root=root)
+
+
+@pytest.mark.parametrize("sandbox", sorted({default_sandbox(), "none"}))
+def test_a_notebook_reads_the_assignments_data_at_its_handout_path(tmp_path, request, sandbox):
+    shared = Path(tempfile.mkdtemp(prefix="data-course-"))  # readable by a slot's uid, unlike tmp_path
+    request.addfinalizer(lambda: shutil.rmtree(shared, ignore_errors=True))
+    shared.chmod(0o755)
+    assignment = _data_course(shared)
+    assert assignment.limits.data_folder == str(assignment.folder / "data")
+    notebook = tmp_path / "demo.ipynb"
+    notebook.write_text(nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in (
+        "import numpy as np\npoints = np.loadtxt('data/points.csv', delimiter=',')",
+        "def total_of_data():\n    return float(points.sum())",
+        "def can_write():\n    try:\n        open('data/points.csv', 'a').close()\n        return True\n"
+        "    except OSError:\n        return False",
+    )])))
+    data = grade(assignment, notebook, tmp_path / "out", Options(sandbox=sandbox))
+    got = {t["name"]: (t["status"], t["output"]) for t in data["tests"]}
+    assert got["total of the course's points"] == ("passed", ""), got
+    if sandbox != "none":  # the plain subprocess links the folder: laptops trust their own code
+        assert got["the data cannot be changed"] == ("passed", ""), got
