@@ -12,8 +12,13 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _imports(path: Path):
-    """(imported grader module, inside a function?) for every import in the file."""
+def _imports(path: Path, modules=None):
+    """(imported grader module, inside a function?) for every import in the file.
+
+    `from PACKAGE import name` imports PACKAGE.name when that is a module of
+    its own (modules lists them), else PACKAGE itself.
+    """
+    modules = modules if modules is not None else {_module_name(p) for p in PACKAGE.rglob("*.py")}
     name = _module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     tree = ast.parse(path.read_text())
@@ -25,7 +30,8 @@ def _imports(path: Path):
             if node.level:
                 anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
                 base = ".".join(anchor + ([base] if base else []))
-            targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+                       for alias in node.names]
         elif isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         else:
