@@ -1,4 +1,5 @@
 """`grader similarity ID SUBMISSIONS [--out DIR] [--archive DIR ...]`."""
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -41,7 +42,8 @@ def main(args):
 
 def _label(source, number):
     """An archive's name in the output: its folder or zip name (numbered if two agree)."""
-    return f"{Path(source).stem or 'archive'}" + (f"-{number}" if number else "")
+    name = re.sub(r"[^\w.@-]+", "_", Path(source).stem).strip("._-@") or "archive"
+    return name + (f"-{number}" if number else "")
 
 
 def print_summary(analysis, out):
