@@ -3,20 +3,28 @@
 results.json, gradebook.csv, report.html, the batch summary and the plugin
 all speak this vocabulary; nothing compares against these strings elsewhere.
 """
-from enum import StrEnum
+from enum import Enum
 
 
-class Outcome(StrEnum):
+class Outcome(str, Enum):
     """Why a test failed, and what a grade's status column says.
 
     A failed test carries one of ERROR, TIMEOUT, CRASH, INVALID; a grade's
     status is OK or the most serious outcome among its tests (see `worst`).
+    A str whose str() and format() are its value, on every Python from 3.10
+    (enum.StrEnum, which does this, is 3.11+).
     """
     OK = "ok"
     ERROR = "error"                    # the code raised or returned something wrong
     TIMEOUT = "timeout"                # over its budget
     CRASH = "crash"                    # the worker (or the harness) died
     INVALID = "invalid submission"     # the module cannot be imported or found
+
+    def __str__(self) -> str:
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
 
 
 # The statuses a grade can have, in the order reports list them.
