@@ -1,18 +1,31 @@
-# Two images from one file (docs/deployment.md):
+# Two images from one file (docs/deployment.md). BuildKit (`DOCKER_BUILDKIT=1`
+# on Docker 20.10, the default from 23.0): the wheel folder is bind-mounted.
 #   docker build --target worker -t ml-autograder-worker .   # runs student code (--sandbox docker)
 #   docker build -t ml-autograder .                          # the grader with the course
-# CPU by default. For CUDA, a CUDA base and torch's CUDA wheels:
+# Build arguments:
+#   BASE             the base image (a Debian/Ubuntu with or without Python). Where no
+#                    registry is reachable: docker/build-base.sh makes ml-autograder-base:bookworm.
+#   WHEELS           a folder inside the build context with every wheel the install needs
+#                    (make docker-wheels fills docker/wheels); when it holds wheels, pip
+#                    installs from it alone, else from the indexes.
+#   TORCH_INDEX_URL  the index for torch when WHEELS is empty. For CUDA, a CUDA base too:
 #   docker build --build-arg BASE=nvidia/cuda:12.8.1-cudnn-runtime-ubuntu24.04 \
 #                --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128 ...
 # Both stages install with grader/templates/setup.sh, the script Gradescope runs.
 ARG BASE=python:3.11-slim-bookworm
+
+# --- wheels: the WHEELS folder, bind-mounted into the install (never a layer of the images) ---
+FROM scratch AS wheels
+ARG WHEELS=docker/wheels
+COPY ${WHEELS} /
 
 # --- worker: Python, torch, numpy and the grader runtime; no course files ---
 FROM ${BASE} AS worker
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 COPY pyproject.toml /src/pyproject.toml
 COPY grader /src/grader
-RUN GRADER_SOURCE=/src VENV=/opt/venv TORCH_INDEX_URL=${TORCH_INDEX_URL} \
+RUN --mount=type=bind,from=wheels,target=/wheels \
+    GRADER_SOURCE=/src VENV=/opt/venv WHEELS=/wheels TORCH_INDEX_URL=${TORCH_INDEX_URL} \
         bash /src/grader/templates/setup.sh \
     && rm -rf /src /var/lib/apt/lists/* /root/.cache
 ENV PATH=/opt/venv/bin:$PATH
