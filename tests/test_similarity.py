@@ -15,8 +15,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT
-from grader import course, lms, similarity
+from conftest import ROOT, run_cli
+from grader import batch, course, lms, similarity
 from grader.similarity import cli as similarity_cli
 from grader.similarity import fingerprints, report, tokens
 
@@ -362,6 +362,19 @@ def test_malformed_submissions_get_rows_not_a_crash(tmp_path):
     assert "NUL bytes" in alone["binary"] and "notebook" in alone["notebook"]
     scores = [float(r["score"]) for r in rows if r["student_b"]]
     assert scores == sorted(scores, reverse=True)
+
+
+def test_the_command_line_runs_it_and_batch_can_skip_it(tmp_path):
+    out = tmp_path / "out"
+    result = run_cli("similarity", "polyfit", _bad_class(tmp_path / "class"), "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "1 at or above 0.50" in result.stdout and "copy – loops" in result.stdout
+    assert "not compared: binary" in result.stdout and (out / "similarity.csv").is_file()
+    assert run_cli("similarity", "polyfit", tmp_path / "missing").returncode == 2
+    parser = argparse.ArgumentParser()
+    batch.configure(parser)
+    assert parser.parse_args(["polyfit", "x"]).similarity is True
+    assert parser.parse_args(["polyfit", "x", "--no-similarity"]).similarity is False
 
 
 def test_archive_submissions_are_compared_with_this_class_only(tmp_path):
