@@ -58,7 +58,7 @@ def normalise(text: str) -> list[Token]:
     for n, (start, line, kind, value) in enumerate(raw):
         if start in imports:     # `import numpy as np` vs `import numpy`: only the uses count
             continue
-        if kind == "interpolation" or interpolating:
+        if (kind == "interpolation" or interpolating) and tokens:
             interpolating = max(0, interpolating + (value.count("{") - value.count("}")
                                                     if kind == "interpolation" else 0))
             tokens[-1] = dataclasses.replace(tokens[-1], end=start + len(value))
