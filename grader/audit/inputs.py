@@ -77,11 +77,14 @@ def load_cases(reference_folder: Path, seed: int = 0) -> list:
 
 
 def _describe(args) -> str:
+    """Arguments as a short label: arrays and tensors by dtype and shape, dicts by their keys."""
     parts = []
     for value in args:
         shape = getattr(value, "shape", None)
         if isinstance(value, dict):
             parts.append("{" + ", ".join(map(str, value)) + "}" if len(value) <= 4 else f"{{{len(value)} keys}}")
+        elif isinstance(value, (list, tuple)) and any(hasattr(v, "shape") for v in value):
+            parts.append(f"[{_describe(value)}]")
         elif shape is not None:
             dtype = str(getattr(value, "dtype", "")).replace("torch.", "")
             parts.append(f"{dtype}{list(shape)}")
