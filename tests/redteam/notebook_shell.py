@@ -1,5 +1,5 @@
-# attack: a notebook with ! shell escapes, % magics, %%bash cells and get_ipython().system
-# defence: shell and magic lines are removed before the code runs
+# attack: a notebook with ! shell escapes, % magics, %%bash/%%script cells and get_ipython() calls
+# defence: the worker's grading shell (grader/nbrun.py) refuses every shell escape and notes it
 # stage: notebook
 """Red-team submission: the honest twin (tests/redteam/twin.py) plus one exploit."""
 import numpy as np
@@ -12,8 +12,16 @@ import numpy as np
 %%bash
 touch @PWNED@-bash
 # %%
+%%script bash
+touch @PWNED@-script
+# %%
+files = !touch @PWNED@-getoutput
+%sx touch @PWNED@-sx
+%pip install --target @PWNED@-pip six
+# %%
 try:
     get_ipython().system("touch @PWNED@-ipython")
+    get_ipython().run_cell_magic("sh", "", "touch @PWNED@-cell-magic")
 except NameError:
     pass
 # %%
