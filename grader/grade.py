@@ -179,6 +179,7 @@ def _finish(out_dir: Path, settings: dict, problem, log_path: Path) -> dict:
         data["extra_data"]["harness_log"] = log_path.read_text(errors="replace")[-3000:] if log_path.exists() else ""
         partial.unlink(missing_ok=True)
     data["extra_data"]["status"] = results.status(data)
-    data["extra_data"]["notes"] = settings["notes"]
-    data["output"] = results.summary(data, settings["notes"])
+    notes = data["extra_data"].get("notes") or settings["notes"]  # the harness adds a notebook's own
+    data["extra_data"]["notes"] = notes
+    data["output"] = results.summary(data, notes)
     return data

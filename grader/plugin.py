@@ -60,6 +60,7 @@ class _Session:
     started: float = dataclasses.field(default_factory=time.monotonic)
     student: Any = None            # the Student handle, once spawned
     sandbox: Sandbox | None = None
+    notebook: Any = None           # a notebook's cell report, once read (see _read_notebook)
 
 
 _SESSION = pytest.StashKey[_Session]()
@@ -154,6 +155,7 @@ class GraderPlugin:
         if "student" in request.fixturenames:
             handle = request.getfixturevalue("student")
         if handle is not None:
+            self._read_notebook(state, handle)
             reference_cpu = (self.settings.get("reference_cpu") or {}).get(request.node.nodeid)
             handle.begin_test(dict(request.node.user_properties).get("budget"),
                               describe(request.node)["name"], reference_cpu)
@@ -218,8 +220,10 @@ class GraderPlugin:
         self._write(state, partial=True)
 
     def _write(self, state, partial):
+        cells, notes = results.notebook_report(state.notebook)
         settings = dict(self.settings, elapsed=time.monotonic() - state.started,
-                        import_cpu=getattr(state.student, "import_cpu", None))
+                        import_cpu=getattr(state.student, "import_cpu", None),
+                        cells=cells, notes=list(self.settings.get("notes", [])) + notes)
         data = results.build(state.records, state.skipped, settings)
         out = Path(settings["out_dir"])
         results.write_json(out / ("results.partial.json" if partial else "results.json"), data)
@@ -227,6 +231,22 @@ class GraderPlugin:
             (out / "results.partial.json").unlink(missing_ok=True)
 
     # --- the worker ---------------------------------------------------------------------
+    def _read_notebook(self, state, handle):
+        """A notebook's cell report, read once, before the first test's budget starts.
+
+        Importing a notebook runs its cells (and takes the notebook's budget):
+        it happens here, so no test pays for it, and the report is read
+        before a test could crash the worker. An import that fails leaves no
+        report; every test then says why.
+        """
+        if not self.settings.get("notebook") or state.notebook is not None:
+            return
+        state.notebook = {}
+        try:
+            state.notebook = handle.probe(_notebook_cells, label="reading the report of your notebook's cells")
+        except SubmissionError:
+            pass
+
     def _student(self, config):
         state = config.stash[_SESSION]
         if state.student is None:
@@ -246,6 +266,11 @@ class GraderPlugin:
             return False
         import torch  # only a CUDA grade pays for importing torch in the harness
         return torch.cuda.is_available()
+
+
+def _notebook_cells(module):
+    """The cell report grader/nbrun.py left in a notebook's namespace (a probe: runs in the worker)."""
+    return {"cells": getattr(module, "__grader_cells__", None), "notes": getattr(module, "__grader_notes__", None)}
 
 
 def _sandboxed_student(settings: dict) -> tuple[Student, Sandbox]:

@@ -8,7 +8,7 @@ from .vocabulary import Outcome, worst
 
 OUTPUT_LIMIT = 4000
 FAILED_CELL = ("error", "interrupted", "skipped")   # a notebook cell's statuses (grader/nbrun.py) that cost it
-MAX_CELLS = 1000
+MAX_CELLS, MAX_NOTES = 1000, 50
 
 
 def build(records: list[dict], skipped: list[dict], config: dict) -> dict:
@@ -44,6 +44,8 @@ def build(records: list[dict], skipped: list[dict], config: dict) -> dict:
             "sandbox": config.get("sandbox"),
             "import_cpu": config.get("import_cpu"),
             "status": config.get("status", Outcome.OK),
+            "cells": config.get("cells"),
+            "notes": list(config.get("notes", [])),
             "skipped": [{"name": s["name"], "max_score": s["max_score"], "reason": s["reason"]}
                         for s in skipped],
         },
@@ -68,17 +70,27 @@ def summary(data: dict, notes=()) -> str:
     return "\n".join(lines)
 
 
-def failed_cells(data: dict) -> list[dict]:
-    """The notebook cells that did not run to their end (none for a .py submission).
+def notebook_report(report) -> tuple[list[dict] | None, list[str]]:
+    """(cells, notes) from a notebook's cell report as the worker sent it (grader/nbrun.py).
 
-    The report comes from the worker, where the notebook could have rewritten
-    it: anything but a list of dicts is ignored, and texts are cut short.
+    The report lives in the notebook's own namespace, where a cell could have
+    rewritten it: only well-formed entries are kept, texts are cut short.
     """
+    if not isinstance(report, dict) or not isinstance(report.get("cells"), list):
+        return None, []
+    cells = [{"index": c["index"], "status": c["status"], "message": str(c.get("message") or "")[:500],
+              "line": c.get("line") if isinstance(c.get("line"), int) else None,
+              "first_line": str(c.get("first_line") or "")[:80]}
+             for c in report["cells"][:MAX_CELLS]
+             if isinstance(c, dict) and isinstance(c.get("index"), int) and isinstance(c.get("status"), str)]
+    notes = report.get("notes") if isinstance(report.get("notes"), list) else []
+    return cells, [n[:300] for n in notes if isinstance(n, str)][:MAX_NOTES]
+
+
+def failed_cells(data: dict) -> list[dict]:
+    """The notebook cells that did not run to their end (none for a .py submission)."""
     cells = data["extra_data"].get("cells")
-    return [{"index": c.get("index"), "status": c["status"], "message": str(c.get("message", ""))[:500],
-             "first_line": str(c.get("first_line") or "")[:80]}
-            for c in (cells if isinstance(cells, list) else [])[:MAX_CELLS]
-            if isinstance(c, dict) and c.get("status") in FAILED_CELL]
+    return [c for c in cells or [] if isinstance(c, dict) and c.get("status") in FAILED_CELL]
 
 
 def _cells_summary(cells):
