@@ -7,7 +7,10 @@
    subprocess) — what a naive, unsafe grader would do.
 
 Prints wall times and the ratios against the baseline, from one run, and
-the reference's score. The in-process score can be lower: a "numpy only"
+the reference's score, and each assignment's target for the bwrap grade
+(issue 11): 1.5x the baseline for a numpy-only assignment, the baseline plus
+one `import torch` (`python -c "import torch"`, timed in the same run) plus
+0.5 s for a torch assignment. The in-process score can be lower: a "numpy only"
 probe sees the torch that the harness itself imported, which is the kind of
 cross-talk the worker exists to prevent.
 Usage: python bench/sandbox_overhead.py [ASSIGNMENT ...]
@@ -16,6 +19,7 @@ import contextlib
 import importlib.util
 import io
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -91,17 +95,39 @@ def timed_grade(assignment, sandbox, out):
     return time.perf_counter() - started, data["score"]
 
 
+def import_torch_seconds():
+    """Wall time of `python -c "import torch"`, the best of three."""
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "import torch"], check=True)
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def target(assignment, base, torch_import):
+    """The bwrap grade time issue 11 asks for."""
+    if "torch" in assignment.limits.blocked_modules:
+        return 1.5 * base
+    return base + torch_import + 0.5
+
+
 def main(ids):
     assignments = [course.load(i) for i in ids] if ids else course.all_assignments()
-    print(f"{'assignment':<11} {'baseline':>9} {'none':>9} {'bwrap':>9} {'none/base':>10} {'bwrap/base':>11}   score")
+    torch_import = import_torch_seconds()
+    print(f"python -c 'import torch': {torch_import:.2f}s")
+    print(f"{'assignment':<11} {'baseline':>9} {'none':>9} {'bwrap':>9} {'none/base':>10} {'bwrap/base':>11} "
+          f"{'target':>9}   score")
     for assignment in assignments:
         with tempfile.TemporaryDirectory() as tmp:
             base, base_score = baseline(assignment, tmp)
             plain, plain_score = timed_grade(assignment, "none", Path(tmp) / "none")
             boxed, boxed_score = timed_grade(assignment, "bwrap", Path(tmp) / "bwrap")
         assert plain_score == boxed_score, (plain_score, boxed_score)
+        goal = target(assignment, base, torch_import)
         print(f"{assignment.id:<11} {base:8.2f}s {plain:8.2f}s {boxed:8.2f}s {plain / base:9.2f}x "
-              f"{boxed / base:10.2f}x   {boxed_score:g} ({base_score:g} in-process)")
+              f"{boxed / base:10.2f}x {goal:8.2f}s {'met' if boxed <= goal else 'MISSED':>6}   "
+              f"{boxed_score:g} ({base_score:g} in-process)")
 
 
 if __name__ == "__main__":
