@@ -36,7 +36,7 @@ from grader.procs import kill_pids, process_tree, subtree
 ROOT = Path(__file__).resolve().parent.parent
 OTTER_TESTS = ROOT / "bench" / "otter" / "tests"
 OTTER_REQUIREMENTS = ["otter-grader==7.0.0", "ipykernel>=6.29,<8"]
-OTTER_TIMEOUT = 30          # seconds per submission, applied from outside
+OTTER_TIMEOUT = 30          # seconds per submission, applied from outside (as in issue 11)
 OURS_BACKSTOP = 3600        # seconds for a whole batch; only against a hung benchmark
 _PR_SET_CHILD_SUBREAPER = 36
 
@@ -106,7 +106,7 @@ def kill_tree(process: subprocess.Popen) -> None:
     process.wait()
 
 
-def otter_one(venv: Path, autograder: Path, notebook: Path, out: Path) -> dict:
+def otter_one(venv: Path, autograder: Path, notebook: Path, out: Path, timeout: float) -> dict:
     """Grade one notebook with `otter run` under the outside timeout."""
     out.mkdir(parents=True)
     started = time.perf_counter()
@@ -116,30 +116,30 @@ def otter_one(venv: Path, autograder: Path, notebook: Path, out: Path) -> dict:
              str(notebook)], cwd=out, env=otter_env(venv), stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL)
         try:
-            code = process.wait(timeout=OTTER_TIMEOUT)
+            code = process.wait(timeout=timeout)
             status = "ok" if code == 0 else f"exit {code}"
         except subprocess.TimeoutExpired:
             kill_tree(process)
-            status = f"timeout {OTTER_TIMEOUT}s"
+            status = f"timeout {timeout:g}s"
     elapsed = time.perf_counter() - started
     results = out / "results.json"
     if not results.exists():
-        return {"fraction": 0.0, "status": f"no result ({status})", "seconds": elapsed}
+        return {"fraction": 0.0, "status": f"no result, {status}", "seconds": elapsed}
     tests = [t for t in json.loads(results.read_text())["tests"] if t.get("max_score")]
     total, maximum = sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)
     return {"fraction": total / maximum, "status": status, "seconds": elapsed}
 
 
-def run_otter(venv: Path, autograder: Path, notebooks: Path, out: Path, jobs: int) -> dict:
+def run_otter(venv: Path, autograder: Path, notebooks: Path, out: Path, jobs: int, timeout: float) -> dict:
     """Every notebook through `otter run`, `jobs` at a time."""
     students = sorted(p.stem for p in notebooks.glob("*.ipynb"))
-    cpu, started = children_cpu(), time.perf_counter()
+    cpu, started, load = children_cpu(), time.perf_counter(), os.getloadavg()[0]
     with ThreadPoolExecutor(jobs) as pool:
         grades = dict(zip(students, pool.map(
-            lambda s: otter_one(venv, autograder, notebooks / f"{s}.ipynb", out / s), students)))
+            lambda s: otter_one(venv, autograder, notebooks / f"{s}.ipynb", out / s, timeout), students)))
     wall = time.perf_counter() - started
     end_phase()
-    return {"wall": wall, "cpu": children_cpu() - cpu, "grades": grades}
+    return {"wall": wall, "cpu": children_cpu() - cpu, "grades": grades, "load": (load, os.getloadavg()[0])}
 
 
 def run_ours(grader_root: Path, modules: Path, out: Path, jobs: int) -> dict:
@@ -155,7 +155,7 @@ def run_ours(grader_root: Path, modules: Path, out: Path, jobs: int) -> dict:
     usage = subprocess.run(command[:4] + ["--help"], cwd=grader_root, capture_output=True, text=True, check=True)
     if "--no-similarity" in usage.stdout:
         command.append("--no-similarity")
-    cpu, started = children_cpu(), time.perf_counter()
+    cpu, started, load = children_cpu(), time.perf_counter(), os.getloadavg()[0]
     with open(out.parent / f"{out.name}.log", "wb") as log:
         subprocess.run(command, cwd=grader_root, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                        timeout=OURS_BACKSTOP, check=True)
@@ -168,13 +168,13 @@ def run_ours(grader_root: Path, modules: Path, out: Path, jobs: int) -> dict:
         grades[results.parent.name] = {"fraction": data["score"] / extra["max_score"],
                                        "status": extra.get("status", "ok"),
                                        "seconds": data.get("execution_time", 0.0)}
-    return {"wall": wall, "cpu": children_cpu() - cpu, "grades": grades}
+    return {"wall": wall, "cpu": children_cpu() - cpu, "grades": grades, "load": (load, os.getloadavg()[0])}
 
 
 def print_times(runs: dict) -> None:
-    print(f"\n{'':<8}{'jobs':>5}{'wall':>10}{'cpu':>10}")
+    print(f"\n{'':<8}{'jobs':>5}{'wall':>10}{'cpu':>10}   load average (start, end)")
     for (side, jobs), run in runs.items():
-        print(f"{side:<8}{jobs:>5}{run['wall']:9.1f}s{run['cpu']:9.1f}s")
+        print(f"{side:<8}{jobs:>5}{run['wall']:9.1f}s{run['cpu']:9.1f}s   {run['load'][0]:.1f}, {run['load'][1]:.1f}")
     for jobs in sorted({jobs for _, jobs in runs}):
         if ("otter", jobs) in runs and ("ours", jobs) in runs:
             otter, ours = runs["otter", jobs], runs["ours", jobs]
@@ -184,15 +184,15 @@ def print_times(runs: dict) -> None:
 
 def print_scores(runs: dict, students: list[str]) -> None:
     columns = list(runs)
-    header = "".join(f"{f'{side} j{jobs}':>30}" for side, jobs in columns)
+    header = "".join(f"{f'{side} --jobs {jobs}':>38}" for side, jobs in columns)
     print(f"\n{'submission':<28}{header}")
     for student in students:
         cells = []
         for key in columns:
             grade = runs[key]["grades"].get(student)
-            cells.append(f"{'missing':>30}" if grade is None else
-                         f"{grade['fraction']:6.2f} {grade['status'][:16]:<16}{grade['seconds']:5.1f}s")
-        print(f"{student:<28}" + "".join(f"{c:>30}" for c in cells))
+            cells.append("missing" if grade is None else
+                         f"{grade['fraction']:6.2f} {grade['status'][:24]:<24}{grade['seconds']:6.1f}s")
+        print(f"{student:<28}" + "".join(f"{c:>38}" for c in cells))
 
 
 def main() -> int:
@@ -200,6 +200,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help="keep the class, Otter's and our outputs here")
     parser.add_argument("--jobs-only", type=int, choices=(1, 2), help="only this parallelism")
     parser.add_argument("--skip-otter", action="store_true", help="only our batch")
+    parser.add_argument("--otter-timeout", type=float, default=OTTER_TIMEOUT,
+                        help=f"seconds per `otter run`, applied from outside (default {OTTER_TIMEOUT})")
     parser.add_argument("--grader-root", type=Path, default=ROOT,
                         help="run `grader batch` from this checkout, with its .venv if it has one "
                              "(default: this one)")
@@ -218,12 +220,19 @@ def main() -> int:
     runs = {}
     for jobs in [args.jobs_only] if args.jobs_only else [1, 2]:
         if not args.skip_otter:
-            runs["otter", jobs] = run_otter(venv, autograder, notebooks, work / f"otter-j{jobs}", jobs)
+            runs["otter", jobs] = run_otter(venv, autograder, notebooks, work / f"otter-j{jobs}", jobs,
+                                           args.otter_timeout)
             print(f"otter --jobs {jobs}: {runs['otter', jobs]['wall']:.1f}s", flush=True)
         runs["ours", jobs] = run_ours(args.grader_root.resolve(), modules, work / f"ours-j{jobs}", jobs)
         print(f"ours  --jobs {jobs}: {runs['ours', jobs]['wall']:.1f}s", flush=True)
     print_times(runs)
     print_scores(runs, students)
+    for (side, jobs), run in runs.items():
+        capped = [s for s, g in run["grades"].items() if "timeout" in g["status"] and s not in polyfit_class.HANGS]
+        if side == "otter" and capped:
+            print(f"warning: otter --jobs {jobs}: {len(capped)} submission(s) that finish on their own reached "
+                  f"the {args.otter_timeout:g} s timeout ({', '.join(capped)}): the machine is too loaded "
+                  "for these figures to compare")
     print(f"\nload average at the end {os.getloadavg()[0]:.2f}; outputs in {work}")
     if not args.out:
         shutil.rmtree(work, ignore_errors=True)
