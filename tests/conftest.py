@@ -8,6 +8,7 @@ import pytest
 
 from grader import course
 from grader.grade import Options, grade
+from grader.warm import HarnessServer
 from grader.sandbox import bwrap_problem
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,13 +24,28 @@ needs_bwrap = pytest.mark.skipif(bwrap_problem() is not None,
                                  reason=f"bubblewrap unavailable: {bwrap_problem()}")
 
 
+@pytest.fixture(scope="session")
+def harness_servers():
+    """One warm harness server per assignment for this test process, as a batch has."""
+    servers = {}
+
+    def server_for(assignment):
+        if assignment.id not in servers:
+            servers[assignment.id] = HarnessServer(assignment.suites())
+        return servers[assignment.id]
+    yield server_for
+    for server in servers.values():
+        server.close()
+
+
 @pytest.fixture
-def grade_submission(tmp_path):
-    """grade_submission(assignment_id, path, **options) -> results document."""
+def grade_submission(tmp_path, harness_servers):
+    """grade_submission(assignment_id, path, **options) -> results document (a warm harness)."""
     def run(assignment_id, path, sandbox=None, **options):
         out = tmp_path / f"out-{assignment_id}-{Path(path).stem}"
-        return grade(course.load(assignment_id), path, out,
-                     Options(sandbox=sandbox or default_sandbox(), **options))
+        assignment = course.load(assignment_id)
+        return grade(assignment, path, out, Options(sandbox=sandbox or default_sandbox(), **options),
+                     harness=harness_servers(assignment))
     return run
 
 
