@@ -41,6 +41,7 @@ class Summary:
     warnings: list
     elapsed: float
     interrupted: bool = False
+    similar: int | None = None  # pairs above the similarity threshold (None: not analysed)
 
 
 def run(assignment: Assignment, source, out_dir, *, jobs: int = 1, options: Options = Options(),
@@ -81,7 +82,9 @@ def run(assignment: Assignment, source, out_dir, *, jobs: int = 1, options: Opti
                 progress.stop()
             section = None   # code similarity reads the same entries (before the scratch goes)
             if compare and not summary.interrupted:
-                section = write_similarity(similarity.analyse(assignment, export.entries), out)
+                analysis = similarity.analyse(assignment, export.entries)
+                section = write_similarity(analysis, out)
+                summary.similar = len(analysis.flagged)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         summary.elapsed = time.monotonic() - started

@@ -65,4 +65,7 @@ def print_summary(summary) -> None:
     state = "interrupted after" if summary.interrupted else "done:"
     print(f"{state} {len(summary.graded)} graded, {len(summary.skipped)} skipped, "
           f"{summary.elapsed:.1f} s")
+    if summary.similar is not None:
+        print(f"code similarity: {summary.similar} pair(s) above the threshold "
+              f"({summary.out / 'similarity.csv'})")
     print(f"gradebook: {summary.out / 'gradebook.csv'}  report: {summary.out / 'report.html'}")

@@ -6,6 +6,7 @@ FUNCTION_K normalised tokens that also occurs in the other submission and
 not in the stub.
 """
 import csv
+import io
 import html
 import re
 from pathlib import Path
@@ -40,21 +41,19 @@ def write_csv(analysis, path, pages=None):
     """One row per compared pair, most suspicious first, then one per unreadable submission."""
     pages = pages or {}
     columns = [*analysis.functions, REST]
-    tmp = Path(path).with_name(".similarity.csv.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student_a", "student_b", "score", "shared_fingerprints", "longest_run",
-                         *columns, "page", "notes"])
-        for pair in analysis.pairs:
-            scores = [f"{pair.functions[c]:.2f}" if c in pair.functions else "" for c in columns]
-            writer.writerow([pair.a.student, pair.b.student, f"{pair.score:.3f}", pair.shared,
-                             pair.longest, *scores, pages.get(_key(pair), ""),
-                             "; ".join(_notes(pair.a) + _notes(pair.b))])
-        for document in analysis.unreadable:
-            writer.writerow([document.student, "", "", "", "", *[""] * len(columns), "",
-                             f"{document.student}: not compared: {document.problem}"])
-    tmp.replace(path)
-    return Path(path)
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(["student_a", "student_b", "score", "shared_fingerprints", "longest_run",
+                     *columns, "page", "notes"])
+    for pair in analysis.pairs:
+        scores = [f"{pair.functions[c]:.2f}" if c in pair.functions else "" for c in columns]
+        writer.writerow([pair.a.student, pair.b.student, f"{pair.score:.3f}", pair.shared,
+                         pair.longest, *scores, pages.get(_key(pair), ""),
+                         "; ".join(_notes(pair.a) + _notes(pair.b))])
+    for document in analysis.unreadable:
+        writer.writerow([document.student, "", "", "", "", *[""] * len(columns), "",
+                         f"{document.student}: not compared: {document.problem}"])
+    return atomic_write(path, text.getvalue())
 
 
 def _notes(document):
