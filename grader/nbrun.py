@@ -10,9 +10,15 @@ Each cell runs in a real IPython `InteractiveShell` (display, get_ipython,
 %matplotlib, %%time, %%capture, `?` and help behave as in Jupyter), in order,
 and an error costs only its cell. Shell escapes (`!cmd`, %system, %%bash,
 %pip, %run, %load ...) never run: they are recorded as notes. input() raises.
-Every cell has a CPU-time budget (ITIMER_PROF) and a wall-clock cap
-(ITIMER_REAL); past either it gets a KeyboardInterrupt, as Jupyter's
-interrupt button sends, and the next cell runs. While cells run, the
+Every cell has a CPU-time budget (ITIMER_PROF, set by configure()): past it
+the cell gets a KeyboardInterrupt, as Jupyter's interrupt button sends, again
+every second while it goes on, and the next cell runs. The wall clock
+(ITIMER_REAL) interrupts a cell that waits (a sleep, a lock: under 5 % of a
+CPU after twice its budget plus 5 s), or any cell after ten times its budget
+plus 10 s; a cell merely slowed by a loaded machine is left to its CPU budget.
+A cell that swallows every interrupt is the worker's business: the harness
+kills the worker at the notebook's budget, asks current_cell() which cell ran,
+and starts a new worker with that cell in configure()'s "skip". While cells run, the
 process's stdout and stderr go to /dev/null: what a notebook prints, shows or
 plots belongs in the notebook, not in the feedback, and figures are closed
 after every cell. Cells tagged `skip-execution` are not run; errors in cells
