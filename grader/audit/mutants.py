@@ -11,7 +11,7 @@ import difflib
 import re
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import ExpressionContext, ExpressionContextProvider, MetadataWrapper, PositionProvider
 
 from ..stubgen import BEGIN, END, StubError
 from .operators import Operator, Site
@@ -93,7 +93,7 @@ def _compiles(source: str) -> bool:
 
 class _Finder(cst.CSTVisitor):
     """Offers each node of the solution blocks to each operator; records what they return."""
-    METADATA_DEPENDENCIES = (PositionProvider,)
+    METADATA_DEPENDENCIES = (PositionProvider, ExpressionContextProvider)
 
     def __init__(self, operators, blocks, torch, numpy):
         super().__init__()
@@ -113,7 +113,8 @@ class _Finder(cst.CSTVisitor):
             self.scopes.append(_scope(node))
         # block-level operators look at the lines inside a block themselves
         if self.inside(node) or isinstance(node, (cst.IndentedBlock, cst.FunctionDef)):
-            site = self.site()
+            site = self.site(loaded=self.get_metadata(ExpressionContextProvider, node, None)
+                             == ExpressionContext.LOAD)
             line = self.get_metadata(PositionProvider, node).start.line
             for operator in self.operators:
                 for replacement in operator.mutate(node, site):
@@ -124,37 +125,47 @@ class _Finder(cst.CSTVisitor):
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             self.scopes.pop()
 
-    def site(self) -> Site:
+    def site(self, loaded: bool) -> Site:
         name = ".".join(s[0] for s in self.scopes) or "<module>"
         functions = [s for s in self.scopes if s[1] is not None]
-        parameters, loops = (functions[-1][1], functions[-1][2]) if functions else (frozenset(), frozenset())
-        return Site(name, parameters, loops, self.torch, self.numpy, self.inside)
+        parameters, loops, local = functions[-1][1:] if functions else ((), frozenset(), frozenset())
+        return Site(name, parameters, loops, local, self.torch, self.numpy, self.inside, loaded)
 
 
 def _scope(node):
     if isinstance(node, cst.ClassDef):
-        return node.name.value, None, None
-    parameters = frozenset(p.name.value for p in (*node.params.posonly_params, *node.params.params,
-                                                  *node.params.kwonly_params))
-    collector = _LoopNames()
+        return node.name.value, None, None, None
+    parameters = tuple(p.name.value for p in (*node.params.posonly_params, *node.params.params,
+                                              *node.params.kwonly_params))
+    collector = _BoundNames()
     node.body.visit(collector)
-    return node.name.value, parameters, frozenset(collector.names)
+    return (node.name.value, parameters, frozenset(collector.loops),
+            frozenset(collector.loops | collector.assigned))
 
 
-class _LoopNames(cst.CSTVisitor):
+class _BoundNames(cst.CSTVisitor):
+    """The names a function binds: by loops and comprehensions, and by assignments."""
+
     def __init__(self):
         super().__init__()
-        self.names = set()
+        self.loops, self.assigned = set(), set()
 
-    def _targets(self, target):
+    def _targets(self, target, into):
         if isinstance(target, cst.Name):
-            self.names.add(target.value)
+            into.add(target.value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
-                self._targets(element.value)
+                self._targets(element.value, into)
 
     def visit_For(self, node) -> None:
-        self._targets(node.target)
+        self._targets(node.target, self.loops)
 
     def visit_CompFor(self, node) -> None:
-        self._targets(node.target)
+        self._targets(node.target, self.loops)
+
+    def visit_Assign(self, node) -> None:
+        for target in node.targets:
+            self._targets(target.target, self.assigned)
+
+    def visit_AugAssign(self, node) -> None:
+        self._targets(node.target, self.assigned)

@@ -25,11 +25,13 @@ ATOMS = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.Integer, cst.Floa
 class Site:
     """Where a node sits: its function, that function's parameters, the module's libraries."""
     function: str               # qualified name, e.g. "LinearFunction.backward"
-    parameters: frozenset       # names of the enclosing function's parameters
+    parameters: tuple           # names of the enclosing function's parameters, in order
     loop_names: frozenset       # names bound by for-loops and comprehensions in that function
+    local_names: frozenset      # every name the function assigns (loop names included)
     torch: bool                 # the module imports torch
     numpy: bool                 # the module imports numpy as np
     inside: Callable            # inside(node) -> True when node lies in a solution block
+    loaded: bool = False        # the node is a name being read (not assigned, not a keyword)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Operator:
 OPERATORS: list[Operator] = []
 FAMILIES = ("arithmetic", "comparison", "constant", "reduction", "sign", "axes", "keepdims",
             "off-by-one", "shape", "loop", "in-place", "autograd", "train-mode", "seed", "dtype",
-            "return-type", "activation", "dropped-call")
+            "return-type", "activation", "variable", "dropped-call")
 
 
 def operator(family: str, what: str):
@@ -412,7 +414,7 @@ INPLACE = {cst.Add: "__iadd__", cst.Subtract: "__isub__", cst.Multiply: "__imul_
 def inplace_update(node, site):
     if (isinstance(node, cst.BinaryOperation) and type(node.operator) in INPLACE
             and isinstance(node.left, cst.Name)
-            and node.left.value in site.parameters | site.loop_names
+            and node.left.value in {*site.parameters, *site.loop_names}
             and node.left.value not in ("self", "ctx") and not numeric(node.right)):
         yield expr(f"{node.left.value}.{INPLACE[type(node.operator)]}({code(node.right)})")
 
@@ -552,6 +554,26 @@ def swap_activation(node, site):
     other = {"relu": "sigmoid", "sigmoid": "tanh", "tanh": "sigmoid", "gelu": "relu"}.get(call_name(node))
     if other and dotted(node.func).startswith(("torch.", "F.", "nn.functional.")):
         yield node.with_changes(func=node.func.with_changes(attr=cst.Name(other)))
+
+
+def _confusable(a: str, b: str) -> bool:
+    """Names a student mixes up: X and x, x and xp, y and y_pred, kh and kw, h_out and w_out."""
+    if a == b or "_" in (a, b) or {a, b} & {"self", "ctx"}:
+        return False
+    short, long = sorted((a, b), key=len)
+    if a.lower() == b.lower() or (long.startswith(short) and (len(long) == len(short) + 1
+                                                              or long[len(short)] == "_")):
+        return True
+    return len(a) == len(b) > 1 and sum(x != y for x, y in zip(a, b)) == 1
+
+
+@operator("variable", "uses the wrong variable (X for x, x for the padded xp, y for y_pred, kh for kw)")
+def swap_variable(node, site):
+    if isinstance(node, cst.Name) and site.loaded:
+        known = {*site.parameters, *site.local_names}
+        if node.value in known:
+            for other in sorted(n for n in known if _confusable(node.value, n)):
+                yield node.with_changes(value=other)
 
 
 @operator("dropped-call", "leaves out a call (saving tensors for backward, a step, an append)")
