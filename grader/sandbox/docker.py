@@ -35,11 +35,6 @@ import threading
 import time
 import uuid
 
-try:  # the docker SDK is optional: only this backend needs it
-    import docker
-except ImportError:
-    docker = None
-
 from .. import codec
 from ..errors import SandboxUnavailable
 from ..limits import GRADE_TIMEOUT, Limits
@@ -78,8 +73,10 @@ class DockerSandbox(Sandbox):
     def __init__(self, limits=Limits(), *, base_url=None, image=None, python=None,
                  volumes=None, gpus=None, cpus=None):
         super().__init__(limits, gpu=bool(gpus))
-        if docker is None:
-            raise SandboxUnavailable("the docker SDK is not installed (pip install docker)")
+        try:  # optional, and slow to import: only this backend needs the docker SDK
+            import docker
+        except ImportError:
+            raise SandboxUnavailable("the docker SDK is not installed (pip install docker)") from None
         self._docker = docker
         base_url = base_url or os.environ.get("GRADER_DOCKER_URL")
         try:

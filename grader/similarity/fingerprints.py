@@ -14,7 +14,6 @@ from collections import defaultdict
 from functools import lru_cache
 
 import numpy as np
-from copydetect.utils import winnow
 
 K = 9               # tokens per k-gram of the file-level fingerprints
 WINDOW = 4          # winnowing window: any shared run of K + WINDOW - 1 = 12 tokens is seen
@@ -49,7 +48,7 @@ def fingerprints(texts: list[str], boilerplate: frozenset = frozenset()) -> dict
     hashes = kgram_hashes(texts, K)
     if not len(hashes):
         return {}
-    selected, where = winnow(hashes, WINDOW, remove_duplicates=False)
+    selected, where = _winnow()(hashes, WINDOW, remove_duplicates=False)
     found = defaultdict(list)
     for value, index in zip(selected.tolist(), where.tolist()):
         if value not in boilerplate and index not in found[value]:
@@ -99,3 +98,11 @@ class Index:
         codes, counts = np.unique(np.concatenate(chunks), return_counts=True)
         keep = counts >= min_shared
         return {(int(c // n), int(c % n)): int(m) for c, m in zip(codes[keep], counts[keep])}
+
+
+def _winnow():
+    """copydetect's winnow, imported on first use: importing copydetect imports
+    matplotlib.pyplot (half a second idle, several under load), which no other
+    command should pay for."""
+    from copydetect.utils import winnow
+    return winnow
