@@ -9,20 +9,23 @@ names the cells that failed.
 """
 import ast
 import json
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from conftest import ROOT, default_sandbox
+from conftest import ROOT, default_sandbox, run_cli
 from grader import course, submission
 from grader.errors import InvalidSubmission
 from grader.grade import Options, grade
+from grader.limits import NOTEBOOK_CELL_SECONDS
 from grader.notebook import is_driver, notebook_to_source
 
 import notebook_habits
@@ -224,8 +227,54 @@ def test_a_notebook_reads_the_assignments_data_at_its_handout_path(tmp_path, req
         "def can_write():\n    try:\n        open('data/points.csv', 'a').close()\n        return True\n"
         "    except OSError:\n        return False",
     )])))
-    data = grade(assignment, notebook, tmp_path / "out", Options(sandbox=sandbox))
+    data = grade(assignment, notebook, tmp_path / "out", Options(sandbox=sandbox, calibrate=False))
     got = {t["name"]: (t["status"], t["output"]) for t in data["tests"]}
     assert got["total of the course's points"] == ("passed", ""), got
     if sandbox != "none":  # the plain subprocess links the folder: laptops trust their own code
         assert got["the data cannot be changed"] == ("passed", ""), got
+
+
+# --- the class: correct answers with one habit each, graded as a batch -----------------------
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """`grader batch polyfit tests/notebooks --jobs 2`, once for every test below."""
+    out = tmp_path_factory.mktemp("notebook-class")
+    started = time.monotonic()
+    done = run_cli("batch", "polyfit", notebook_habits.CLASS, "--out", out, "--jobs", "2",
+                   "--sandbox", default_sandbox(), "--no-similarity", timeout=1500)
+    assert done.returncode == 0, done.stdout + done.stderr
+    print(f"the class of {len(notebook_habits.HABITS)} notebooks took {time.monotonic() - started:.1f} s")
+    return out
+
+
+def _named_cells(feedback):
+    """Cell numbers the summary at the top of feedback.md names (before the test list)."""
+    summary = feedback.split("\n- **", 1)[0]
+    return sorted({int(n) for n in re.findall(r"\bcell (\d+)\b", summary)})
+
+
+@pytest.mark.parametrize("name", sorted(notebook_habits.HABITS))
+def test_every_habit_gets_full_marks_and_feedback_names_its_failing_cells(graded_class, name):
+    data = json.loads((graded_class / name / "results.json").read_text())
+    feedback = (graded_class / name / "feedback.md").read_text()
+    assert data["score"] == data["extra_data"]["max_score"] == 25, feedback
+    assert data["extra_data"]["status"] == "ok"
+    assert _named_cells(feedback) == notebook_habits.build(name)[1], feedback
+    assert "Your code printed" not in feedback     # what cells print stays in the notebook
+
+
+def test_a_stuck_cell_costs_its_budget_only(graded_class):
+    spent = {name: json.loads((graded_class / name / "results.json").read_text())["extra_data"]["import_cpu"]
+             for name in notebook_habits.HABITS}
+    assert NOTEBOOK_CELL_SECONDS <= spent.pop("stuck_experiment") < NOTEBOOK_CELL_SECONDS + 5
+    assert max(spent.values()) < 5, spent
+
+
+def test_the_report_counts_students_with_failing_cells(graded_class):
+    page = (graded_class / "report.html").read_text()
+    failing = [n for n in notebook_habits.HABITS if n != "shell_escapes" and notebook_habits.build(n)[1]]
+    assert len(failing) == 6   # shell_escapes only has notes: its Python ran to the end
+    assert f'notebooks with failing cells<b>{len(failing)}</b>of {len(notebook_habits.HABITS)}' in page
+    table = page.split('id="failing-cells"', 1)[1].split("</table>", 1)[0]
+    assert sorted(re.findall(r"<tr><td>([a-z_]+)</td>", table)) == sorted(failing)
