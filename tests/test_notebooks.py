@@ -186,7 +186,8 @@ def test_cells_saved_out_of_order_get_a_note():
 
 def test_the_class_on_disk_is_what_the_builder_makes():
     for name in notebook_habits.HABITS:
-        assert (notebook_habits.CLASS / f"{name}.ipynb").read_text() == notebook_habits.build(name)[0], name
+        assert (notebook_habits.CLASS / f"{name}.ipynb").read_text() == notebook_habits.build(name)[0], \
+            f"{name}.ipynb is stale: rebuild the class with .venv/bin/python tests/notebook_habits.py"
     assert len(notebook_habits.HABITS) >= 12
 
 
@@ -258,7 +259,7 @@ def _named_cells(feedback):
 def test_every_habit_gets_full_marks_and_feedback_names_its_failing_cells(graded_class, name):
     data = json.loads((graded_class / name / "results.json").read_text())
     feedback = (graded_class / name / "feedback.md").read_text()
-    assert data["score"] == data["extra_data"]["max_score"] == 25, feedback
+    assert data["score"] == data["extra_data"]["max_score"] > 0, feedback
     assert data["extra_data"]["status"] == "ok"
     assert _named_cells(feedback) == notebook_habits.build(name)[1], feedback
     assert "Your code printed" not in feedback     # what cells print stays in the notebook
