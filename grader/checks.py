@@ -113,13 +113,15 @@ def hint(got, expected):
     ratio = float(np.median(ratios))
     if not np.allclose(ratios, ratio, rtol=1e-4) or not math.isfinite(ratio):
         return ""
+    if math.isclose(ratio, 1, rel_tol=1e-3):  # right but for the last digits
+        return " — close, but not to float64 precision (float32 somewhere?)"
     for value, text in ((-1, "sign flipped"), (2, "off by a factor of 2"), (0.5, "off by a factor of 1/2"),
                         (0, "all zeros")):
         if math.isclose(ratio, value, rel_tol=1e-4, abs_tol=1e-9):
             return f" — {text}?"
-    if abs(ratio) > 1 and math.isclose(ratio, round(ratio), rel_tol=1e-6):
+    if abs(ratio) > 1 and abs(round(ratio)) >= 2 and math.isclose(ratio, round(ratio), rel_tol=1e-6):
         return f" — off by a factor of {round(ratio)} (a sum instead of a mean?)"
-    if 0 < abs(ratio) < 1 and math.isclose(1 / ratio, round(1 / ratio), rel_tol=1e-6):
+    if 0 < abs(ratio) < 1 and abs(round(1 / ratio)) >= 2 and math.isclose(1 / ratio, round(1 / ratio), rel_tol=1e-6):
         return f" — off by a factor of 1/{round(1 / ratio)} (a mean instead of a sum?)"
     if mask.sum() < 2:  # a single value fits any factor: name only the telling ones
         return ""

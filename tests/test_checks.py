@@ -73,3 +73,9 @@ def test_rel_error_and_sampling():
     picked = checks.sample_indices((30, 40), 10, rng)
     assert len(set(picked)) == 10 and all(0 <= i < 30 and 0 <= j < 40 for i, j in picked)
     assert checks.sample_indices((2, 2), 10, rng) == [(0, 0), (0, 1), (1, 0), (1, 1)]
+
+
+def test_a_float32_result_is_not_called_a_factor_of_one():
+    expected = np.linspace(1.1, 2.3, 5)
+    text = message(checks.expect_array, expected.astype(np.float32).astype(float), expected, "g", rtol=1e-12)
+    assert "factor" not in text and "float32 somewhere?" in text

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, needs_bwrap
+from grader import course
+from grader.collect import collect
 from test_redteam import REFERENCE, TWIN, _children, _prctl_subreaper, strays
 
 SLOW_TEST = 13   # rows of X in the hidden finite-difference test, the 13th test graded
@@ -71,8 +73,8 @@ def test_grader_killed_mid_grade_leaves_no_score_and_a_rerun_completes(tmp_path)
     rerun = subprocess.run(cli(submission, out), cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     data = json.loads((out / "results.json").read_text())
-    assert data["score"] == data["extra_data"]["max_score"] == 25, data["output"]
-    assert len(data["tests"]) == 19 and data["extra_data"]["status"] == "ok"
+    assert data["score"] == data["extra_data"]["max_score"] > 0, data["output"]
+    assert len(data["tests"]) == len(collect(course.load("polyfit"))) and data["extra_data"]["status"] == "ok"
     assert not (out / "results.partial.json").exists()
 
 

@@ -31,7 +31,7 @@ def timed_reference_grade(out):
     elapsed = time.monotonic() - started
     assert result.returncode == 0, result.stderr[-2000:]
     data = json.loads((out / "results.json").read_text())
-    assert data["score"] == data["extra_data"]["max_score"] == 25, data["output"]
+    assert data["score"] == data["extra_data"]["max_score"] > 0, data["output"]
     return elapsed
 
 
