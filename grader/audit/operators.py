@@ -427,9 +427,15 @@ def drop_detach(node, site):
         yield node.func.value
 
 
+def _autograd_function(site) -> bool:
+    """forward/backward of a torch.autograd.Function: they run without a graph already."""
+    return "ctx" in site.parameters
+
+
 @operator("autograd", "detaches a result, so no gradient flows back through it")
 def add_detach(node, site):
-    if site.torch and isinstance(node, cst.Return) and node.value is not None and _array_like(node.value):
+    if (site.torch and not _autograd_function(site) and isinstance(node, cst.Return)
+            and node.value is not None and _array_like(node.value)):
         yield node.with_changes(value=expr(f"{atom(node.value)}.detach()"))
 
 
@@ -448,7 +454,8 @@ def drop_no_grad(node, site):
 
 @operator("autograd", "runs a function's work under torch.no_grad(), so nothing can be differentiated")
 def add_no_grad(node, site):
-    if site.torch and isinstance(node, cst.FunctionDef) and isinstance(node.body, cst.IndentedBlock):
+    if (site.torch and isinstance(node, cst.FunctionDef) and isinstance(node.body, cst.IndentedBlock)
+            and not _autograd_function(site)):
         body = list(node.body.body)
         chosen = [i for i, s in enumerate(body) if site.inside(s)]
         if not chosen or any(_no_grad(body[i]) for i in chosen) or node.name.value == "__init__":
