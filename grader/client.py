@@ -162,8 +162,10 @@ class Student:
         return reply if whole else reply.get("value")
 
     def _exchange(self, request, label, probe):
-        self._ensure_started()
         phase = self._test or Phase.of_cpu(label, DEFAULT_TEST_TIMEOUT)
+        starting = time.monotonic()
+        self._ensure_started()
+        phase.wall_deadline += time.monotonic() - starting  # a (re)start has its own budgets, not the test's
         self._mark = self._cpu()
         try:
             self._process.stdin.write(codec.frame(codec.encode(request)))
@@ -390,8 +392,10 @@ def explain_error(label, error, bare=False):
     if not isinstance(error, dict):
         return f"{label} failed"
     kind, message = str(error.get("type", "Exception")), str(error.get("message", ""))
-    lineno = error.get("lineno")
+    lineno, cell = error.get("lineno"), error.get("cell")
     where = f" (line {lineno})" if isinstance(lineno, int) and f"line {lineno}" not in message else ""
+    if where and isinstance(cell, int):
+        where = f" (cell {cell}, line {lineno})"
     if kind == "NotImplementedError":
         function = error.get("function")
         if label == "your code" and isinstance(function, str) and function != "<module>":

@@ -108,6 +108,12 @@ def _report_stuck(replies, frame, module_file):
     os._exit(0)
 
 
+def _cell_number(filename):
+    """N for a notebook cell's code ("<cell N>"), else None."""
+    inside = filename[len("<cell "):-1] if filename.startswith("<cell ") else ""
+    return int(inside) if inside.isdigit() else None
+
+
 class HungBefore(Exception):
     """A function that used up its budget earlier in this grade is not run again."""
 
@@ -189,6 +195,7 @@ def describe(exc, module_file):
         "message": message[:2000],
         "traceback": "".join(lines)[-4000:],
         "lineno": frames[-1].lineno if frames else getattr(exc, "lineno", None),
+        "cell": _cell_number(frames[-1].filename) if frames else None,
         "function": frames[-1].name if frames else None,
     }
 
