@@ -19,13 +19,13 @@ FROM scratch AS wheels
 ARG WHEELS=docker/wheels
 COPY ${WHEELS} /
 
-# --- worker: Python, torch, numpy and the grader runtime; no course files ---
+# --- worker: Python, torch, numpy and the grader runtime (with the docker SDK); no course files ---
 FROM ${BASE} AS worker
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 COPY pyproject.toml /src/pyproject.toml
 COPY grader /src/grader
 RUN --mount=type=bind,from=wheels,target=/wheels \
-    GRADER_SOURCE=/src VENV=/opt/venv WHEELS=/wheels TORCH_INDEX_URL=${TORCH_INDEX_URL} \
+    GRADER_SOURCE=/src VENV=/opt/venv WHEELS=/wheels EXTRAS=docker TORCH_INDEX_URL=${TORCH_INDEX_URL} \
         bash /src/grader/templates/setup.sh \
     && rm -rf /src /var/lib/apt/lists/* /root/.cache
 ENV PATH=/opt/venv/bin:$PATH

@@ -48,3 +48,16 @@ audit: venv sandbox
 
 clean:
 	rm -rf out build *.egg-info
+
+# Containers for real (docs/deployment.md): a private Docker Engine (docker/dockerd.sh),
+# the base, worker and grader images, and the container suites; stops what it started.
+# Needs root. The wheels come from pip's sources here (torch's CPU wheel from local disk).
+.PHONY: test-docker docker-wheels
+test-docker: venv sandbox docker-wheels
+	docker/test-docker.sh
+
+docker-wheels: docker/wheels/.stamp
+
+docker/wheels/.stamp: pyproject.toml Makefile $(STAMP)
+	$(PY) -m pip download -q --disable-pip-version-check -d docker/wheels torch==2.13.0 'setuptools>=68' wheel '.[docker]'
+	@touch $@

@@ -293,10 +293,10 @@ class Grade:
     problems: list     # everything that escaped the sandbox
 
 
-def run_grade(submission, out, env, timeout):
-    """`python -m grader grade polyfit SUBMISSION --out OUT --sandbox bwrap` (see conftest.run_cli)."""
+def run_grade(submission, out, env, timeout, sandbox="bwrap"):
+    """`python -m grader grade polyfit SUBMISSION --out OUT --sandbox SANDBOX` (see conftest.run_cli)."""
     command = [sys.executable, "-m", "grader", "grade", "polyfit", str(submission), "--out", str(out),
-               "--sandbox", "bwrap"]
+               "--sandbox", sandbox]
     started = time.monotonic()
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, start_new_session=True)
@@ -314,8 +314,8 @@ def budget_for(path, twin):
     return float(headers(path.read_text()).get("allowance", 0)) + WORK_FACTOR * twin.elapsed + SLACK
 
 
-def grade_attack(path, tmp_path, budget, label=None):
-    """Stage and grade one attack; return the Grade with every containment problem found."""
+def grade_attack(path, tmp_path, budget, label=None, sandbox="bwrap"):
+    """Stage and grade one attack in SANDBOX; return the Grade with every containment problem found."""
     name = label or path.stem
     marker = "rt" + secrets.token_hex(5)
     secret = "rtsecret-" + secrets.token_hex(16)
@@ -337,7 +337,7 @@ def grade_attack(path, tmp_path, budget, label=None):
         _prctl_subreaper(True)
         try:
             code, stdout, stderr, elapsed = run_grade(submission, out, {**os.environ, "GRADER_TEST_SECRET": secret},
-                                                      budget + 15)
+                                                      budget + 15, sandbox)
             problems += [f"process alive after the grade: {p}" for p in strays(before)]
         finally:
             _prctl_subreaper(False)
@@ -439,20 +439,28 @@ def test_twin_is_a_partial_solution(twin):
     print(f"twin: {data['score']:g} / {data['extra_data']['max_score']:g} in {twin.elapsed:.1f} s")
 
 
-@needs_bwrap
-@pytest.mark.parametrize("path", ATTACKS, ids=lambda p: p.stem)
-def test_attack_is_contained(path, twin, tmp_path):
+def check_attack(path, twin, tmp_path, sandbox="bwrap", extra_checks=()):
+    """Grade attack PATH in SANDBOX and assert it is contained (extra_checks: more problem finders)."""
     info = headers(path.read_text())
-    grade = grade_attack(path, tmp_path, budget_for(path, twin))
+    label = path.stem if sandbox == "bwrap" else f"{path.stem}-{sandbox}"
+    grade = grade_attack(path, tmp_path, budget_for(path, twin), label=label, sandbox=sandbox)
     print(f"{path.stem}: {grade.data['score']:g} / {grade.data['extra_data']['max_score']:g}, "
           f"status {grade.data['extra_data']['status']}, {grade.elapsed:.1f} s")
     if info.get("then-clean"):
-        after = grade_attack(TWIN, tmp_path / "after", budget_for(TWIN, twin), label=f"{path.stem}-after")
+        after = grade_attack(TWIN, tmp_path / "after", budget_for(TWIN, twin), label=f"{label}-after",
+                             sandbox=sandbox)
         grade.problems += [f"the next grade: {p}" for p in after.problems]
         if verdicts(after.data) != verdicts(twin.data) or after.data["score"] != twin.data["score"]:
             grade.problems.append(f"the next submission was graded differently: {after.data['output']}")
+    grade.problems += [problem for check in extra_checks for problem in check()]
     must_fail = [s.strip() for s in info.get("must-fail", "").split(",") if s.strip()]
     assert_no_better_than_twin(grade, twin, must_fail, info.get("costs-only"))
+
+
+@needs_bwrap
+@pytest.mark.parametrize("path", ATTACKS, ids=lambda p: p.stem)
+def test_attack_is_contained(path, twin, tmp_path):
+    check_attack(path, twin, tmp_path)
 
 
 def test_corpus_covers_the_catalogue():

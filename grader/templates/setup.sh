@@ -7,6 +7,7 @@
 #   GRADER_SOURCE    the folder holding pyproject.toml and grader/ (default: this script's)
 #   VENV             where the venv goes (default /opt/venv)
 #   WHEELS           a folder of wheels: when it holds any, pip installs from it alone
+#   EXTRAS           the grader's optional extras to install too, e.g. "docker" (the docker SDK)
 #   TORCH_INDEX_URL  the wheel index for torch otherwise (default CPU wheels; a CUDA one
 #                    for GPUs, e.g. https://download.pytorch.org/whl/cu128)
 # apt-get runs only for what is missing (bubblewrap, a Python with venv).
@@ -59,7 +60,7 @@ else
 fi
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/pip" install -q --disable-pip-version-check --no-cache-dir "${TORCH_SOURCE[@]}" "torch==$TORCH_VERSION"
-"$VENV/bin/pip" install -q --disable-pip-version-check --no-cache-dir "${PIP_SOURCE[@]}" "$SOURCE"
+"$VENV/bin/pip" install -q --disable-pip-version-check --no-cache-dir "${PIP_SOURCE[@]}" "$SOURCE${EXTRAS:+[$EXTRAS]}"
 # The sandboxed worker runs as an unprivileged uid and must read the venv.
 chmod -R a+rX "$VENV"
 "$VENV/bin/python" -c "import torch, numpy, grader; print('setup.sh: torch', torch.__version__)"

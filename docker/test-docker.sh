@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `make test-docker`: the container path for real, on Docker Engine.
+#  1. a private dockerd (docker/dockerd.sh) whose state persists in DOCKER_STATE
+#     (default /var/tmp/ml-autograder-docker), so images are cached between runs;
+#  2. the base, worker and grader images (docker/images.sh; cached layers are reused);
+#  3. the docker-backend suite on Docker Engine with the built worker image, the
+#     images, the grader image grading a class, Gradescope's flow, the red-team
+#     attacks in --sandbox docker and the student-laptop checks;
+#  4. stops the engine if this script started it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STATE="${DOCKER_STATE:-/var/tmp/ml-autograder-docker}"
+PY=.venv/bin/python
+started_here=
+if ! { [ -s "$STATE/dockerd.pid" ] && kill -0 "$(cat "$STATE/dockerd.pid")" 2>/dev/null; }; then started_here=1; fi
+stop() { if [ -n "$started_here" ]; then docker/dockerd.sh stop "$STATE"; fi; }
+trap stop EXIT
+began=$SECONDS
+URL="$(docker/dockerd.sh start "$STATE")"
+export DOCKER_HOST="$URL"
+echo "test-docker: engine at $URL ($((SECONDS - began)) s)"
+
+docker/images.sh
+docker image prune -f >/dev/null  # the layers replaced by this build
+echo "test-docker: images ready ($((SECONDS - began)) s)"
+
+GRADER_TEST_DOCKER_URL="$URL" GRADER_TEST_WORKER_IMAGE=ml-autograder-worker:latest \
+GRADER_TEST_GRADER_IMAGE=ml-autograder:latest GRADER_TEST_BASE_IMAGE=ml-autograder-base:bookworm \
+  "$PY" -m pytest -q -p no:cacheprovider --durations=15 -k "not podman" \
+    tests/test_docker_backend.py tests/test_docker_images.py tests/test_docker_redteam.py \
+    tests/test_docker_student.py
+echo "test-docker: done in $((SECONDS - began)) s"
