@@ -152,10 +152,24 @@ def test_grader_image_grades_a_class_with_bwrap_inside(client, submissions, sibl
     Docker's default seccomp (and AppArmor) profile refuses, and to mount a fresh /proc, which
     Docker's masked /proc paths forbid (`bwrap: Can't mount proc on /newroot/proc`).
     The same class, the same image: the same gradebook as with sibling containers."""
-    gradebook, output = batch_in_grader_image(
-        client, submissions, tmp_path / "out", "bwrap",
-        security_opt=["seccomp=unconfined", "apparmor=unconfined", "systempaths=unconfined"])
-    assert gradebook == sibling_gradebook[0], output
+    out = tmp_path / "out"
+    out.mkdir()
+    api = client.api
+    host_config = api.create_host_config(
+        network_mode="none", security_opt=["seccomp=unconfined", "apparmor=unconfined"],
+        binds={str(submissions): {"bind": "/grading/in", "mode": "ro"},
+               str(out): {"bind": "/grading/out", "mode": "rw"}})
+    host_config.update(MaskedPaths=[], ReadonlyPaths=[])  # what `--security-opt systempaths=unconfined` sends
+    command = ["batch", "polyfit", "/grading/in", "--out", "/grading/out", "--jobs", "2", "--sandbox", "bwrap"]
+    container = api.create_container(GRADER, command=command, host_config=host_config)["Id"]
+    try:
+        api.start(container)
+        code = api.wait(container, timeout=600)["StatusCode"]
+        output = api.logs(container).decode(errors="replace")
+    finally:
+        api.remove_container(container, force=True)
+    assert code == 0, output
+    assert read_gradebook(out) == sibling_gradebook[0], output
 
 
 def test_bwrap_is_refused_under_the_default_seccomp_profile(client, submissions, tmp_path):
