@@ -10,7 +10,6 @@ reference on these inputs, so it is listed apart and not counted.
 import dataclasses
 import math
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -52,7 +51,7 @@ def run_cases(source: bytes, assignment, cases: list, sandbox: str,
 
 
 def _run_case(student, case) -> Outcome:
-    student.deadline, student.timeout = time.monotonic() + CASE_SECONDS, CASE_SECONDS
+    student.begin_test(CASE_SECONDS, case.label)
     try:
         if isinstance(case, Call):
             value, args = student.call_and_inputs(case.fn, *case.args, **case.kwargs)
@@ -60,6 +59,8 @@ def _run_case(student, case) -> Outcome:
         return Outcome(student.probe(case.function, *case.args, label=case.label, **case.kwargs))
     except SubmissionError as exc:
         return Outcome(error=_first_line(str(exc)))
+    finally:
+        student.end_test()
 
 
 def classify(mutants, assignment, cases: list, sandbox: str, jobs: int = 1) -> tuple[dict, list[Outcome]]:
