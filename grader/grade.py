@@ -8,7 +8,6 @@ happened, and an existing partial result keeps the tests already graded.
 import dataclasses
 import json
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from .budgets import Budgets
 from .collect import collect
 from .course import Assignment
 from .errors import InvalidSubmission
+from .harness import command as harness_command
 from .limits import GRADE_TIMEOUT, NOTEBOOK_CELL_SECONDS, NOTEBOOK_CPU_SECONDS
 from .notebook import is_driver
 from .procs import die_with_parent, kill_group
@@ -153,7 +153,7 @@ def _run_harness(settings_file: Path, log_path: Path, timeout: float,
         return None if code == 0 else (f"the grader's harness failed (exit {code})", Outcome.CRASH)
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-I", "-B", "-m", "grader.harness", str(settings_file)],
+            harness_command(str(settings_file)),
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             cwd=settings_file.parent, start_new_session=True, preexec_fn=die_with_parent)
         try:

@@ -1,10 +1,10 @@
 """The harness: one trusted process that runs the suites for one grade.
 
-Started by grade.py as `python -I -B -m grader.harness SETTINGS.json`, so the
-submission's folder is never on sys.path and no startup hook from it runs.
+Started by grade.py with `command(SETTINGS.json)` (`python -I -B -c ...`), so
+the submission's folder is never on sys.path and no startup hook from it runs.
 It never imports the submission; the plugin starts sandboxed workers for that.
 
-`python -I -B -m grader.harness --serve SUITE...` is the warm server of
+`command("--serve", SUITE...)` starts the warm server of
 grader/warm.py: it imports pytest, the plugin and whatever the suites import
 once, then reads one JSON line per grade ({"id", "settings", "log"}) and
 forks a harness for it, answering {"id", "pid"} and later {"id", "exit"}.
@@ -125,8 +125,24 @@ def _send(message: dict) -> None:
     sys.stdout.flush()
 
 
-if __name__ == "__main__":
-    if sys.argv[1:2] == ["--serve"]:
-        serve(sys.argv[2:])
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["--serve"]:
+        serve(argv[1:])
     else:
-        sys.exit(exit_code(run(sys.argv[1])))
+        sys.exit(exit_code(run(argv[0])))
+
+
+def command(*args: str) -> list[str]:
+    """The argv that starts a harness (or, with --serve, the warm server).
+
+    `python -I` keeps the submission's folder and PYTHONPATH off sys.path; the
+    grader's own folder is put back explicitly, so a grader that is not
+    installed in this Python (a student's `make test PYTHON=...`) still runs.
+    """
+    boot = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
+            "from grader.harness import main; main(sys.argv[1:])")
+    return [sys.executable, "-I", "-B", "-c", boot, str(Path(__file__).resolve().parent.parent), *args]
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

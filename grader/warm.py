@@ -2,7 +2,7 @@
 
 Starting a harness costs an interpreter plus pytest, numpy and (for torch
 assignments) torch: about a second per grade before any test runs. The
-server (`python -m grader.harness --serve`, see harness.py) imports all of
+server (`harness.command("--serve", ...)`, see harness.py) imports all of
 that once, with the suites' own imports, and then forks one child per grade:
 copy-on-write, trusted code only, no CUDA initialised before the fork (the
 server never touches a device). Workers are not forked from it: each grade
@@ -21,10 +21,10 @@ import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
+from .harness import command as harness_command
 from .procs import die_with_parent
 
 READY_SECONDS = 120.0
@@ -33,7 +33,7 @@ READY_SECONDS = 120.0
 class HarnessServer:
     def __init__(self, suites: list[Path]):
         self._process = subprocess.Popen(
-            [sys.executable, "-I", "-B", "-m", "grader.harness", "--serve", *map(str, suites)],
+            harness_command("--serve", *map(str, suites)),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             start_new_session=True, preexec_fn=die_with_parent, bufsize=1)
         self._lock = threading.Lock()
