@@ -21,8 +21,8 @@ from . import __version__
 from .course import Assignment
 from .files import atomic_write
 
-FACTOR = 20.0          # a budget is this many times the reference's CPU time in the test...
-FLOOR = 2.0            # ...and at least this many seconds
+FACTOR = 50.0          # a budget is this many times the reference's CPU time in the test...
+FLOOR = 5.0            # ...and at least this many seconds (loop-based correct code runs ~20x slower)
 IMPORT_FLOOR = 2.0     # the submission's import (after numpy/torch are preloaded)
 CACHE_DIR = Path(os.environ.get("GRADER_CACHE_DIR") or Path.home() / ".cache" / "ml-autograder") / "budgets"
 
@@ -50,7 +50,7 @@ def scaled(reference_cpu: float, floor: float) -> float:
 
 
 def cache_file(assignment: Assignment, cuda: bool) -> Path:
-    key = assignment.suites_fingerprint(hidden=True, cuda=cuda)[:16]
+    key = assignment.suites_fingerprint(hidden=True, cuda=cuda)[:12] + f"-{FACTOR:g}x{FLOOR:g}"
     return CACHE_DIR / f"{assignment.id}-{__version__}-{key}.json"
 
 

@@ -12,6 +12,7 @@ from grader.warm import HarnessServer
 from grader.sandbox import bwrap_problem
 
 ROOT = Path(__file__).resolve().parent.parent
+collect_ignore = ["course"]  # the fixture course's suites run only inside a grade
 CORPUS = ROOT / "tests" / "corpus"
 
 

@@ -118,9 +118,12 @@ def test_batch_end_to_end_in_bwrap_then_resume(tmp_path):
     assert any("mse_grad" in t["output"] for t in bob["tests"] if t["status"] == "failed")
     assert (out / "bob" / "feedback.md").read_text().startswith("# polyfit: ")
     assert "data:image/png;base64," in (out / "report.html").read_text()
-    pairs = {frozenset((r["student_a"], r["student_b"])): float(r["score"])   # similarity ran too
+    # similarity ran too (how it ranks pairs is tests/test_similarity.py's; in a class of
+    # three near-copies of one solution the class baseline leaves no score, only the overlap)
+    pairs = {frozenset((r["student_a"], r["student_b"])): r
              for r in csv.DictReader(open(out / "similarity.csv", encoding="utf-8"))}
-    assert pairs[frozenset(("alice", "carol"))] >= 0.5, pairs
+    same = pairs[frozenset(("alice", "carol"))]
+    assert int(same["shared_fingerprints"]) > 0 and int(same["longest_run"]) > 0, pairs
     assert 'id="similarity"' in (out / "report.html").read_text() and list((out / "similarity").glob("*.html"))
 
     (class_dir / "alice.py").write_text(CORRECT + "\n# a late change\n")

@@ -25,6 +25,25 @@ def grade_command(submission, out):
             "--sandbox", "bwrap"]
 
 
+# Budgets count CPU time, and a spinning fork bomb spends its test's budget in
+# a second or two; this bomb's grade gets 120 s of CPU per test, so it is still
+# bombing while the reference is graded beside it.
+LONG_BOMB = """\
+import sys
+from grader import course
+from grader.budgets import Budgets
+from grader.collect import collect
+from grader.grade import Options, grade
+polyfit = course.load("polyfit")
+long = {t["nodeid"]: 120.0 for t in collect(polyfit)}
+grade(polyfit, sys.argv[1], sys.argv[2], Options(sandbox="bwrap", budgets=Budgets(long, {}, 10.0, 0.0)))
+"""
+
+
+def bomb_command(out):
+    return [sys.executable, "-c", LONG_BOMB, str(BOMB), str(out)]
+
+
 def timed_reference_grade(out):
     started = time.monotonic()
     result = subprocess.run(grade_command(REFERENCE, out), cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -64,7 +83,7 @@ def test_fork_bomb_does_not_starve_a_parallel_grade(tmp_path):
     bomb_out = tmp_path / "bomb"
     before = {pid for pid, _ in _children()}
     _prctl_subreaper(True)
-    bomb = subprocess.Popen(grade_command(BOMB, bomb_out), cwd=ROOT, start_new_session=True,
+    bomb = subprocess.Popen(bomb_command(bomb_out), cwd=ROOT, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60

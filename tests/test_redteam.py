@@ -390,6 +390,9 @@ def _escapes(pwned, marker, listener, out):
     return found
 
 
+HANG_REFUSAL = "ran out of time in an earlier test"
+
+
 def verdicts(data):
     return {t["extra_data"]["nodeid"]: t["status"] for t in data["tests"] if "extra_data" in t}
 
@@ -412,7 +415,12 @@ def assert_no_better_than_twin(grade, twin, must_fail=(), costs_only=None):
         if not any(needle in nodeid and status == "failed" for nodeid, status in mine.items()):
             problems.append(f"{needle} did not fail")
     if costs_only:
-        changed = [nodeid for nodeid, status in mine.items() if costs_only not in nodeid and theirs.get(nodeid) != status]
+        # One hang costs one budget: a later test that reaches the function that ran out of
+        # time fails at once, saying so. Any other change is the exploit leaking out.
+        refused = {t["extra_data"]["nodeid"] for t in data["tests"]
+                   if "extra_data" in t and HANG_REFUSAL in t.get("output", "")}
+        changed = [nodeid for nodeid, status in mine.items()
+                   if costs_only not in nodeid and theirs.get(nodeid) != status and nodeid not in refused]
         if changed:
             problems.append(f"the exploit in {costs_only} also changed: {changed}")
     internal = [t["output"][:300] for t in data["tests"] if "internal grader error" in t["output"]]

@@ -34,11 +34,12 @@ import subprocess
 import threading
 import time
 import uuid
+from pathlib import Path
 
 from .. import codec
 from ..errors import SandboxUnavailable
 from ..limits import GRADE_TIMEOUT, Limits
-from .base import PACKAGE_DIR, Sandbox, worker_env
+from .base import PACKAGE_DIR, WORKER_FILES, Sandbox, worker_env
 
 DEFAULT_IMAGE = "ml-autograder-worker:latest"
 DEFAULT_PYTHON = "/opt/venv/bin/python"
@@ -46,9 +47,10 @@ LABEL = "ml-autograder.worker"
 BACKSTOP_SECONDS = int(GRADE_TIMEOUT) + 60
 FILES_TMPFS = "size=8m,mode=1777,nosuid,nodev,noexec"  # podman rejects uid=
 
-# Runs inside the container: argv[1:4] are the paths for worker.py, codec.py
-# and the module; each arrives on stdin as an 8-byte big-endian length and the
-# bytes. Reads are exact, so the worker's first request stays in the pipe.
+# Runs inside the container: argv[1] is the module's name, argv[2:] the paths
+# of the worker's files (worker.py first) and, last, of the module; each
+# arrives on stdin as an 8-byte big-endian length and the bytes. Reads are
+# exact, so the worker's first request stays in the pipe.
 BOOTSTRAP = """\
 import os, sys
 def take(n):
@@ -59,15 +61,14 @@ def take(n):
             sys.exit(3)
         data += chunk
     return data
-worker, codec, module, name = sys.argv[1:5]
-for path in (worker, codec, module):
+name, paths = sys.argv[1], sys.argv[2:]
+for path in paths:
     size = int.from_bytes(take(8), "big")
     with open(path, "wb") as handle:
         handle.write(take(size))
     os.chmod(path, 0o444)
-os.execv(sys.executable, [sys.executable, "-I", "-B", worker, module, name])
+os.execv(sys.executable, [sys.executable, "-I", "-B", paths[0], paths[-1], name])
 """
-
 
 class DockerSandbox(Sandbox):
     def __init__(self, limits=Limits(), *, base_url=None, image=None, python=None,
@@ -117,9 +118,9 @@ class DockerSandbox(Sandbox):
 
     def start(self, module_source, module_name, log_file):
         api = self.client.api
-        paths = ["/opt/grader/worker.py", "/opt/grader/codec.py", f"/submission/{module_name}.py"]
+        paths = [f"/opt/grader/{name}" for name in WORKER_FILES] + [f"/submission/{module_name}.py"]
         command = ["timeout", "-s", "KILL", str(BACKSTOP_SECONDS), self.python, "-I", "-B",
-                   "-c", BOOTSTRAP, *paths, module_name]
+                   "-c", BOOTSTRAP, module_name, *paths]
         env = worker_env(HOME="/tmp", PATH=f"{os.path.dirname(self.python)}:/usr/bin:/bin")
         try:
             container = api.create_container(
@@ -137,18 +138,20 @@ class DockerSandbox(Sandbox):
             self._remove(container)
             raise SandboxUnavailable(f"could not start a worker container: {exc}") from None
         process = ContainerProcess(api, container, stream._sock, log_file, self.limits.file_bytes)
-        sources = [(PACKAGE_DIR / "worker.py").read_bytes(), (PACKAGE_DIR / "codec.py").read_bytes(),
-                   module_source]
+        process.pid = _local_pid(api, container)
+        sources = [(PACKAGE_DIR / name).read_bytes() for name in WORKER_FILES] + [module_source]
         process.stdin.write(b"".join(struct.pack(">Q", len(data)) + data for data in sources))
         return process
 
     def cpu_seconds(self, process):
-        """Not counted: the engine's stats call is too slow to poll, so docker budgets are wall-clock."""
-        return None
+        """On a local engine, the container's process tree as seen from here; a remote one: not counted
+        (its stats call is too slow to poll), so budgets are the wall-clock cap alone."""
+        return super().cpu_seconds(process) if process.pid is not None else None
 
     def signal_worker(self, process, signum):
-        """Not here: the container's first process is `timeout`, which does not pass signals on."""
-        return False
+        """On a local engine, the worker itself (the container's first process, `timeout`,
+        passes no signal on); a remote one: not possible."""
+        return process.pid is not None and super().signal_worker(process, signum)
 
     def kill(self, process):
         """Kill and remove the container; the attach stream then ends."""
@@ -173,6 +176,7 @@ class ContainerProcess:
 
     def __init__(self, api, container, sock, log_file, log_limit):
         self.api, self.container, self.returncode = api, container, None
+        self.pid = None  # the container's first process, where the engine is local (see _local_pid)
         self._sock = sock
         sock.settimeout(None)  # the SDK's request timeout must not end an idle worker
         self.stdin = _SocketWriter(sock)
@@ -242,6 +246,19 @@ class ContainerProcess:
                 return 128 - code if 128 < code < 128 + 65 else code
             time.sleep(0.02)
         return -9
+
+
+def _local_pid(api, container):
+    """The container's first process as a pid of this machine, or None (a remote engine).
+
+    The pid the engine reports is its own host's: it is ours only when that
+    process's cgroup names the container.
+    """
+    try:
+        pid = int(api.inspect_container(container)["State"]["Pid"])
+        return pid if pid > 0 and container in Path(f"/proc/{pid}/cgroup").read_text() else None
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
 
 
 class _SocketWriter:
