@@ -129,6 +129,8 @@ def hint(got, expected):
 
 
 def _shape_hint(got, expected):
+    if 1 in expected and tuple(got) == tuple(d for d in expected if d != 1):
+        return " — a squeeze() (or an index) dropped a size-1 dimension (a batch of one, a single feature)?"
     if len(got) == len(expected) and sorted(got) == sorted(expected):
         return " — transposed?"
     if math.prod(got) == math.prod(expected):

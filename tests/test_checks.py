@@ -34,6 +34,9 @@ def test_transposes_and_shapes():
     a = np.arange(6.0).reshape(2, 3)
     assert "transposed?" in message(checks.expect_array, a.T, a, "dW")
     assert "expected (3,), got (3, 1)" in message(checks.expect_array, np.ones((3, 1)), np.ones(3), "g")
+    squeezed = message(checks.expect_array, np.ones(3), np.ones((1, 3)), "out")
+    assert "expected (1, 3), got (3,)" in squeezed and "squeeze()" in squeezed
+    assert "squeeze()" in message(checks.expect_shape, np.ones(()), (1,), "y")
     square = np.array([[1.0, 2.0], [3.0, 4.0]])
     assert "transposed?" in message(checks.expect_array, square.T, square, "dW")
 

@@ -80,21 +80,29 @@ def test_linear_worked_example(student):
 @pytest.mark.points(2)
 @pytest.mark.parametrize("name", ["Exp", "Sigmoid", "LegendreP3", "LinearFunction"])
 def test_backward_matches_finite_differences_of_your_forward(student, rng, name):
-    """backward agrees with central differences of your own forward (float64)"""
+    """backward agrees with central differences of your own forward (float64; also a batch of one)"""
+    for batch in (4, 1):  # a batch of one: shapes keep their size-1 dimension
+        check_finite_differences(student, rng, name, batch)
+
+
+def check_finite_differences(student, rng, name, batch):
+    """Your backward against central differences of your forward, on a batch of `batch`."""
     if name == "LinearFunction":
-        inputs = [rng.normal(size=(4, 3)), rng.normal(size=(2, 3)), rng.normal(size=2)]
-        labels, grad_output = ["x", "weight", "bias"], rng.normal(size=(4, 2))
+        inputs = [rng.normal(size=(batch, 3)), rng.normal(size=(2, 3)), rng.normal(size=2)]
+        labels, grad_output = ["x", "weight", "bias"], rng.normal(size=(batch, 2))
     else:
-        inputs, labels, grad_output = [rng.uniform(-2, 2, size=5)], ["x"], rng.normal(size=5)
+        shape = (5,) if batch > 1 else (1, 3)
+        inputs, labels, grad_output = [rng.uniform(-2, 2, size=shape)], ["x"], rng.normal(size=shape)
     picks = [(i, sample_indices(a.shape, 4, rng)) for i, a in enumerate(inputs)]
     perturbed = [inputs[:i] + [p] + inputs[i + 1:] for i, indices in picks
                  for p in perturbations(inputs[i], indices)]
     report = run(student, name, inputs, [True] * len(inputs), grad_output, perturbed)
-    sums = [float(np.sum(grad_output * expect_shape(out, grad_output.shape, f"{name}.apply")))
+    on = f"on x of shape {inputs[0].shape}"
+    sums = [float(np.sum(grad_output * expect_shape(out, grad_output.shape, f"{name}.apply {on}")))
             for out in report["perturbed"]]
     numeric = iter(central_differences(sums))
     for i, indices in picks:
-        label = f"{name}.backward: the gradient for {labels[i]}"
+        label = f"{name}.backward {on}: the gradient for {labels[i]}"
         grads = report.get("grads", [])
         grad = grads[i] if i < len(grads) else None
         if not isinstance(grad, np.ndarray):

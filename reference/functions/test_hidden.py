@@ -17,10 +17,13 @@ from grader.checks import (central_differences, expect_array, expect_gradient, e
 ELEMENTWISE = ["Exp", "Sigmoid", "LegendreP3"]
 FUNCTIONS = ELEMENTWISE + ["LinearFunction"]
 NAMES = {"LinearFunction": ["x", "weight", "bias"]}
-SHAPES = [(7,), (2, 3, 4), ()]
+# A 0-d tensor, size-1 dimensions (a batch of one; a middle axis of 1) and a plain 1-D input.
+SHAPES = [(7,), (2, 1, 4), (), (1,)]
 # float32 results are compared with the float64 reference at float32 precision.
 TOLERANCE = {"float64": dict(rtol=1e-10, atol=1e-12), "float32": dict(rtol=1e-4, atol=1e-5)}
 N, IN, OUT = 4, 5, 3
+# (N, IN, OUT) for LinearFunction: a plain batch, a batch of one, one input and one output feature.
+LINEAR_DIMS = [(N, IN, OUT), (1, IN, OUT), (N, 1, 1)]
 # How LinearFunction is called: with a bias, without one, and with bias=None.
 BIAS_MODES = ["bias", "no_bias", "bias_none"]
 
@@ -91,8 +94,13 @@ def call(student, name, inputs, needs_grad, grad_output, perturbed=(), device="c
     output = report["output"]
     if not isinstance(output, torch.Tensor):
         fail(f"{name}.apply should return a torch tensor, got {describe(output)}")
-    expect_shape(output, np.shape(grad_output), f"{name}.apply", tensor=True)
+    expect_shape(output, np.shape(grad_output), f"{name}.apply on {shapes(name, inputs)}", tensor=True)
     return report
+
+
+def shapes(name, inputs):
+    """'x of shape (1, 5), weight of shape (3, 5)': which call went wrong, for messages."""
+    return ", ".join(f"{label} of shape {np.shape(a)}" for label, a in zip(names(name), inputs) if a is not None)
 
 
 def probe(student, name, function, *args):
@@ -133,7 +141,8 @@ def gradients(report, name, inputs):
                 fail(f"{name}.backward: the gradient for bias has the output's shape "
                      f"{tuple(grad.shape)}; sum grad_output over the batch dimension to get shape "
                      f"{np.shape(inputs[i])}")
-            expect_shape(grad, np.shape(inputs[i]), f"{name}.backward: the gradient for {label}", tensor=True)
+            expect_shape(grad, np.shape(inputs[i]), f"{name}.backward on {shapes(name, inputs)}: "
+                         f"the gradient for {label}", tensor=True)
         elif grad is not None and (i >= len(inputs) or inputs[i] is None):
             fail(f"{name}.backward returned a gradient for {label}, but forward got no {label}; "
                  f"return None for a missing {label}")
@@ -164,18 +173,19 @@ def smooth_input(rng, shape):
     return np.sign(r) * (0.5 + np.abs(r))
 
 
-def linear_inputs(rng, mode, dtype="float64"):
-    """(inputs, needs_grad) for LinearFunction: x (N, IN), weight (OUT, IN), bias."""
-    x, weight, bias = (np.asarray(rng.normal(size=s), dtype=dtype) for s in ((N, IN), (OUT, IN), (OUT,)))
+def linear_inputs(rng, mode, dtype="float64", dims=(N, IN, OUT)):
+    """(inputs, needs_grad) for LinearFunction: x (n, d_in), weight (d_out, d_in), bias (d_out,)."""
+    n, d_in, d_out = dims
+    x, weight, bias = (np.asarray(rng.normal(size=s), dtype=dtype) for s in ((n, d_in), (d_out, d_in), (d_out,)))
     inputs = {"bias": [x, weight, bias], "no_bias": [x, weight], "bias_none": [x, weight, None]}[mode]
     return inputs, [a is not None for a in inputs]
 
 
-def problem(rng, name, shape=(5,), dtype="float64", mode="bias"):
+def problem(rng, name, shape=(5,), dtype="float64", mode="bias", dims=(N, IN, OUT)):
     """(inputs, needs_grad, grad_output) for one call of Function `name`."""
     if name == "LinearFunction":
-        inputs, needs = linear_inputs(rng, mode, dtype)
-        return inputs, needs, np.asarray(rng.normal(size=(N, OUT)), dtype=dtype)
+        inputs, needs = linear_inputs(rng, mode, dtype, dims)
+        return inputs, needs, np.asarray(rng.normal(size=(dims[0], dims[2])), dtype=dtype)
     return [elementwise_input(rng, shape, dtype)], [True], np.asarray(rng.normal(size=shape), dtype=dtype)
 
 
@@ -206,7 +216,7 @@ def check_finite_differences(student, name, inputs, needs_grad, grad_output, rng
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_forward_values(student, ref, rng, name, dtype):
-    """forward: values, shape and dtype against the reference, for 0-d, 1-D and 3-D inputs"""
+    """forward: values, shape and dtype against the reference, for 0-d, 1-D and 3-D inputs with size-1 dimensions"""
     for shape in SHAPES:
         inputs, needs, grad_output = problem(rng, name, shape, dtype)
         report = call(student, name, inputs, needs, grad_output)
@@ -217,7 +227,7 @@ def test_forward_values(student, ref, rng, name, dtype):
 @pytest.mark.points(2)
 @pytest.mark.parametrize("name", ELEMENTWISE)
 def test_gradient_finite_differences(student, rng, name):
-    """backward agrees with central differences of your forward (float64, 0-d, 1-D and 3-D)"""
+    """backward agrees with central differences of your forward (float64, 0-d, 1-D and 3-D, size-1 dimensions)"""
     for shape in SHAPES:
         x, grad_output = smooth_input(rng, shape), rng.normal(size=shape)
         check_finite_differences(student, name, [x], [True], grad_output, rng)
@@ -272,19 +282,21 @@ def test_sigmoid_large_inputs(student, ref, dtype):
 @pytest.mark.parametrize("mode", BIAS_MODES)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_linear_forward_values(student, ref, rng, dtype, mode):
-    """LinearFunction forward: x @ weight.T + bias against the reference, non-square weight"""
-    inputs, needs, grad_output = problem(rng, "LinearFunction", dtype=dtype, mode=mode)
-    report = call(student, "LinearFunction", inputs, needs, grad_output)
-    expected, _ = reference(ref, "LinearFunction", inputs, needs, grad_output)
-    expect_output(report, "LinearFunction", expected, dtype)
+    """LinearFunction forward: x @ weight.T + bias against the reference, non-square weight, a batch of one, one feature"""
+    for dims in LINEAR_DIMS:
+        inputs, needs, grad_output = problem(rng, "LinearFunction", dtype=dtype, mode=mode, dims=dims)
+        report = call(student, "LinearFunction", inputs, needs, grad_output)
+        expected, _ = reference(ref, "LinearFunction", inputs, needs, grad_output)
+        expect_output(report, "LinearFunction", expected, dtype)
 
 
 @pytest.mark.points(2)
 @pytest.mark.parametrize("mode", BIAS_MODES)
 def test_linear_gradient_finite_differences(student, rng, mode):
-    """LinearFunction backward agrees with central differences of your forward (float64)"""
-    inputs, needs, grad_output = problem(rng, "LinearFunction", mode=mode)
-    check_finite_differences(student, "LinearFunction", inputs, needs, grad_output, rng)
+    """LinearFunction backward agrees with central differences of your forward (float64; a batch of one, one feature)"""
+    for dims in LINEAR_DIMS:
+        inputs, needs, grad_output = problem(rng, "LinearFunction", mode=mode, dims=dims)
+        check_finite_differences(student, "LinearFunction", inputs, needs, grad_output, rng)
 
 
 @pytest.mark.points(1)
@@ -299,11 +311,12 @@ def test_linear_backward_float32(student, ref, rng):
 
 
 @pytest.mark.points(1)
-@pytest.mark.parametrize("case", ["x_frozen", "only_x", "no_bias_weight_frozen"])
+@pytest.mark.parametrize("case", ["x_frozen", "only_x", "weight_frozen", "bias_frozen", "no_bias_weight_frozen"])
 def test_linear_returns_none_where_not_needed(student, ref, rng, case):
     """LinearFunction backward returns None for inputs that do not require grad and for a missing bias"""
     inputs, _ = linear_inputs(rng, "no_bias" if case.startswith("no_bias") else "bias")
     needs = {"x_frozen": [False, True, True], "only_x": [True, False, False],
+             "weight_frozen": [True, False, True], "bias_frozen": [True, True, False],
              "no_bias_weight_frozen": [True, False]}[case]
     grad_output = rng.normal(size=(N, OUT))
     grads = gradients(call(student, "LinearFunction", inputs, needs, grad_output), "LinearFunction", inputs)
