@@ -108,7 +108,7 @@ def timed_grade(assignment, sandbox, out, harness=None):
 
 def warm_grade(assignment, out):
     """A grade as a batch makes it: the harness forked from a warm server (started and used once before)."""
-    with HarnessServer(assignment.suites()) as server:
+    with HarnessServer(assignment.suites(), assignment.course_root) as server:
         timed_grade(assignment, "bwrap", Path(out) / "first", server)
         return timed_grade(assignment, "bwrap", Path(out) / "second", server)
 

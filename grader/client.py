@@ -202,7 +202,7 @@ class Student:
                 ready = self._start_up()
                 break
             except SubmissionError as exc:  # it died or hung while importing
-                if exc.kind == Outcome.CRASH and attempt == 1:
+                if exc.kind == Outcome.CRASH and attempt == 1 and not getattr(exc, "while_importing", False):
                     self._sandbox.settle()  # a sandbox cannot start while a slot drains
                     continue
                 if getattr(exc, "stuck_cell", None) is not None and self._skip_cell(exc.stuck_cell):
@@ -228,6 +228,9 @@ class Student:
         phase = Phase.of_cpu("importing your module", self.import_budget, startup=True)
         try:
             return self._read_reply(phase, phase.label)
+        except SubmissionError as exc:
+            exc.while_importing = True  # the submission's own doing: starting again would repeat it
+            raise
         finally:
             self._charge(phase)
             self.import_cpu = round(phase.spent, 4)
@@ -304,6 +307,7 @@ class Student:
     def _overrun(self, phase, label, probe, used, wall):
         """The budget ran out: learn where it was stuck, stop the worker, raise for the student."""
         stuck = (self._where_stuck() if phase.ask_where else None) or {}
+        self._charge(phase)  # the CPU it burnt up to now belongs to this test's record
         self._stop()
         function = stuck.get("function")
         if not isinstance(function, str) or function == "<module>":

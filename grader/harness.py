@@ -4,13 +4,15 @@ Started by grade.py with `command(SETTINGS.json)` (`python -I -B -c ...`), so
 the submission's folder is never on sys.path and no startup hook from it runs.
 It never imports the submission; the plugin starts sandboxed workers for that.
 
-`command("--serve", SUITE...)` starts the warm server of
+`command("--serve", ROOT, SANDBOX, SUITE...)` starts the warm server of
 grader/warm.py: it imports pytest, the plugin and whatever the suites import
 once, then reads one JSON line per grade ({"id", "settings", "log"}) and
 forks a harness for it, answering {"id", "pid"} and later {"id", "exit"}.
 """
 import ast
+import contextlib
 import importlib
+import io
 import json
 import os
 import select
@@ -21,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from .plugin import GraderPlugin, pytest_args
-from .procs import die_with_parent
+from .procs import die_with_parent, kill_pgid
+from .sandbox import bwrap_problem
 
 
 def run(settings_path: str) -> int:
@@ -51,8 +54,23 @@ def preload(suites: list[str]) -> None:
                     pass  # the suite's own collection will report it
 
 
-def serve(suites: list[str]) -> None:
+def collect_once(suites: list[str], root: str) -> None:
+    """Collect the suites in this process, so a forked harness finds them imported.
+
+    pytest's importlib mode reuses a module already imported under the same
+    rootdir-relative name, so the children skip importing and
+    assertion-rewriting the suites. A suite that cannot be collected is left
+    for each grade to report.
+    """
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        pytest.main(pytest_args(suites, root, "--collect-only"), plugins=[GraderPlugin(None)])
+
+
+def serve(root: str, sandbox: str, suites: list[str]) -> None:
     preload(suites)
+    collect_once(suites, root)
+    if sandbox in ("auto", "bwrap"):
+        bwrap_problem()  # cached: each grade would check that bubblewrap works
     running: dict[int, int] = {}  # child pid -> request id
     _send({"ready": True})
     requests = sys.stdin.buffer
@@ -72,7 +90,7 @@ def serve(suites: list[str]) -> None:
                 _send({"id": request["id"], "pid": pid})
         _reap(running)
     for pid in running:  # the batch has gone: so do its harnesses
-        _kill_group(pid)
+        kill_pgid(pid)
 
 
 def _fork_harness(settings: str, log: str) -> int:
@@ -106,18 +124,11 @@ def _reap(running: dict[int, int]) -> None:
             return
         if ended is None:
             return
-        _kill_group(ended.si_pid)  # the zombie still holds its pid: the group is its own
+        kill_pgid(ended.si_pid)  # the zombie still holds its pid: the group is its own
         _, status = os.waitpid(ended.si_pid, 0)
         request_id = running.pop(ended.si_pid, None)
         if request_id is not None:
             _send({"id": request_id, "exit": os.waitstatus_to_exitcode(status)})
-
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _send(message: dict) -> None:
@@ -127,7 +138,7 @@ def _send(message: dict) -> None:
 
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--serve"]:
-        serve(argv[1:])
+        serve(argv[1], argv[2], argv[3:])
     else:
         sys.exit(exit_code(run(argv[0])))
 

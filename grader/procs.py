@@ -19,11 +19,16 @@ def die_with_parent() -> None:
 def kill_group(process: subprocess.Popen) -> None:
     """SIGKILL the process group led by process (started with start_new_session), then reap it."""
     if process.poll() is None or _group_alive(process.pid):
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        kill_pgid(process.pid)
     process.wait()
+
+
+def kill_pgid(pgid: int) -> None:
+    """SIGKILL process group pgid, if it is still there (the caller reaps its leader)."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _group_alive(pgid: int) -> bool:

@@ -3,7 +3,8 @@
 Starting a harness costs an interpreter plus pytest, numpy and (for torch
 assignments) torch: about a second per grade before any test runs. The
 server (`harness.command("--serve", ...)`, see harness.py) imports all of
-that once, with the suites' own imports, and then forks one child per grade:
+that once, with the suites' own imports and the suites themselves (collected
+once, so their assertions are rewritten once), and then forks one child per grade:
 copy-on-write, trusted code only, no CUDA initialised before the fork (the
 server never touches a device). Workers are not forked from it: each grade
 still starts its own sandboxed worker, fresh per submission.
@@ -17,23 +18,21 @@ child's group), so grade() can use it from the batch's threads like a
 subprocess.
 """
 import json
-import os
 import queue
-import signal
 import subprocess
 import threading
 from pathlib import Path
 
 from .harness import command as harness_command
-from .procs import die_with_parent
+from .procs import die_with_parent, kill_pgid
 
 READY_SECONDS = 120.0
 
 
 class HarnessServer:
-    def __init__(self, suites: list[Path]):
+    def __init__(self, suites: list[Path], root: Path, sandbox: str = "bwrap"):
         self._process = subprocess.Popen(
-            harness_command("--serve", *map(str, suites)),
+            harness_command("--serve", str(root), sandbox, *map(str, suites)),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             start_new_session=True, preexec_fn=die_with_parent, bufsize=1)
         self._lock = threading.Lock()
@@ -63,7 +62,7 @@ class HarnessServer:
             try:
                 return answers.get(timeout=timeout)["exit"]
             except queue.Empty:  # still running, so its pid is still its own: kill its group
-                _kill_group(started["pid"])
+                kill_pgid(started["pid"])
                 return None
         except queue.Empty:
             return None
@@ -83,10 +82,7 @@ class HarnessServer:
                 answers.put({"pid": None, "exit": None})
 
     def close(self) -> None:
-        try:
-            os.killpg(self._process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        kill_pgid(self._process.pid)
         self._process.wait()
 
     def __enter__(self):
@@ -94,10 +90,3 @@ class HarnessServer:
 
     def __exit__(self, *exc):
         self.close()
-
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass

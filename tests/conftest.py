@@ -32,7 +32,7 @@ def harness_servers():
 
     def server_for(assignment):
         if assignment.id not in servers:
-            servers[assignment.id] = HarnessServer(assignment.suites())
+            servers[assignment.id] = HarnessServer(assignment.suites(), assignment.course_root)
         return servers[assignment.id]
     yield server_for
     for server in servers.values():

@@ -101,7 +101,7 @@ def test_a_bad_marker_is_a_collection_error_naming_the_test(tmp_path, marker, pr
 def test_a_warm_server_forks_harnesses_that_grade_like_fresh_ones(tmp_path):
     options = Options(sandbox=default_sandbox())
     fresh = grade(toy(), TOY_REFERENCE, tmp_path / "fresh", options)
-    with HarnessServer(toy().suites()) as server:
+    with HarnessServer(toy().suites(), toy().course_root) as server:
         warm = grade(toy(), TOY_REFERENCE, tmp_path / "warm", options, harness=server)
         stub = grade(toy(), TOY_STUB, tmp_path / "stub", options, harness=server)
         late = grade(toy(), TOY_REFERENCE, tmp_path / "late", dataclasses.replace(options, timeout=0.01),

@@ -31,7 +31,7 @@ def run_local(assignment: Assignment, todo: list[Entry], options: Options, jobs:
     store(entry, data) each as it finishes."""
     if not todo:
         return
-    with HarnessServer(assignment.suites(hidden=options.hidden)) as server:
+    with HarnessServer(assignment.suites(hidden=options.hidden), assignment.course_root, options.sandbox) as server:
         _grade_all(assignment, todo, options, jobs, work, store, server)
 
 
