@@ -172,7 +172,6 @@ def test_fit_trajectory_matches_reference(student, ref, rng):
 
 
 @pytest.mark.points(2)
-@pytest.mark.timeout(20)
 def test_fit_defaults_converge_on_sin(student, ref):
     """fit: the defaults reach MSE <= 0.005 on sin (the optimum is 0.004409)"""
     w, losses = expect_tuple(student.fit(SIN_X, np.sin(SIN_X)), 2, "fit")
