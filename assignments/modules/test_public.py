@@ -78,11 +78,14 @@ B = np.array([0.5, -1.0, 0.0], dtype=np.float32)
 
 @pytest.mark.points(1)
 def test_linear_module_worked_example_batch(student):
-    """LinearModule(2, 3) with W = [[1, 2], [3, 4], [5, 6]], b = [0.5, -1, 0] on a batch of 2"""
+    """LinearModule(2, 3) with W = [[1, 2], [3, 4], [5, 6]], b = [0.5, -1, 0] on a batch of 2, then of 1"""
     x = np.array([[1.0, 1.0], [0.0, -1.0]], dtype=np.float32)
     got = run_forward(student, "LinearModule", (2, 3), {"W": W, "b": B}, x)
     expected = np.array([[3.5, 6.0, 11.0], [-1.5, -5.0, -6.0]])
     expect_array(got, expected, "LinearModule.forward", tensor=True, index_name="y")
+    got = run_forward(student, "LinearModule", (2, 3), {"W": W, "b": B}, x[:1])
+    expect_array(got, expected[:1], "LinearModule.forward on a batch of one, x of shape (1, 2)",
+                 tensor=True, index_name="y")
 
 
 @pytest.mark.points(1)

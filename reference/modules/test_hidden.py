@@ -266,12 +266,15 @@ def test_each_parameter_registered_once(student, cls):
 
 @pytest.mark.points(2)
 def test_linear_forward_batched(student, ref, rng):
-    """LinearModule: forward on (N, x_dim) input equals x @ W.T + b"""
+    """LinearModule: forward on (N, x_dim) input equals x @ W.T + b, for a batch of 8 and a batch of one"""
     state = reference_state(ref, rng, "LinearModule")
     x = inputs_for(rng, "LinearModule", (8, 5))
-    got = student_run(student, "LinearModule", state, [x])["outputs"][0]
-    want = run_model(ref, "LinearModule", args_of("LinearModule"), state, [x])["outputs"][0]
-    expect_output(got, want, "LinearModule.forward on a (8, 5) batch")
+    inputs = [x, x[:1]]
+    got = student_run(student, "LinearModule", state, inputs)["outputs"]
+    want = run_model(ref, "LinearModule", args_of("LinearModule"), state, inputs)["outputs"]
+    expect_output(got[0], want[0], "LinearModule.forward on a (8, 5) batch")
+    expect_output(got[1], want[1], "LinearModule.forward on a batch of one, shape (1, 5) (keep the "
+                  "batch dimension: the output is (1, y_dim))")
 
 
 @pytest.mark.points(1)
@@ -288,12 +291,15 @@ def test_linear_forward_unbatched(student, ref, rng):
 @pytest.mark.points(2)
 @pytest.mark.parametrize("cls", ["LogisticRegression", "FFN", "Net"])
 def test_architecture_forward(student, ref, rng, cls):
-    """forward equals the reference's after loading the same weights"""
+    """forward equals the reference's after loading the same weights, for a batch of 6 and a batch of one"""
     state = reference_state(ref, rng, cls)
     x = inputs_for(rng, cls)
-    got = student_run(student, cls, state, [x])["outputs"][0]
-    want = run_model(ref, cls, args_of(cls), state, [x])["outputs"][0]
-    expect_output(got, want, f"{cls}.forward", variants_for(cls, state, x))
+    inputs = [x, x[:1]]
+    got = student_run(student, cls, state, inputs)["outputs"]
+    want = run_model(ref, cls, args_of(cls), state, inputs)["outputs"]
+    expect_output(got[0], want[0], f"{cls}.forward", variants_for(cls, state, x))
+    expect_output(got[1], want[1], f"{cls}.forward on a batch of one, shape {tuple(x[:1].shape)} (keep "
+                  f"the batch dimension: no squeeze())", variants_for(cls, state, x[:1]))
 
 
 @pytest.mark.points(1)
