@@ -131,6 +131,8 @@ def hint(got, expected):
 def _shape_hint(got, expected):
     if 1 in expected and tuple(got) == tuple(d for d in expected if d != 1):
         return " — a squeeze() (or an index) dropped a size-1 dimension (a batch of one, a single feature)?"
+    if len(got) == 2 and got[0] == got[1] > 1 and tuple(expected) in ((got[0], 1), (1, got[0])):
+        return " — a (n,) array broadcast against a (n, 1) one: a squeeze() or a missing keepdims=True?"
     if len(got) == len(expected) and sorted(got) == sorted(expected):
         return " — transposed?"
     if math.prod(got) == math.prod(expected):

@@ -37,6 +37,7 @@ def test_transposes_and_shapes():
     squeezed = message(checks.expect_array, np.ones(3), np.ones((1, 3)), "out")
     assert "expected (1, 3), got (3,)" in squeezed and "squeeze()" in squeezed
     assert "squeeze()" in message(checks.expect_shape, np.ones(()), (1,), "y")
+    assert "broadcast against a (n, 1)" in message(checks.expect_shape, np.ones((3, 3)), (3, 1), "dZ")
     square = np.array([[1.0, 2.0], [3.0, 4.0]])
     assert "transposed?" in message(checks.expect_array, square.T, square, "dW")
 

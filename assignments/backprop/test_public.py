@@ -50,7 +50,7 @@ def test_init_params_shapes(student):
 
 @pytest.mark.points(1)
 def test_forward_worked_example(student):
-    """forward: a 2-2-1 net on two examples, worked by hand"""
+    """forward: a 2-2-1 net on two examples, then on one, worked by hand"""
     params = {"W1": np.array([[1.0, -1.0], [0.5, 2.0]]), "b1": np.array([[0.0], [-1.0]]),
               "W2": np.array([[1.0, -0.2]]), "b2": np.array([[0.5]])}
     X = np.array([[1.0, 2.0], [3.0, -1.0]])  # two examples, one per column
@@ -59,6 +59,9 @@ def test_forward_worked_example(student):
     AL = student.probe(forward_output, X, params)
     expected = 1 / (1 + np.exp(-np.array([[-0.6, 3.5]])))
     expect_array(AL, expected, "forward: AL = sigmoid([[-0.6, 3.5]])", index_name="AL")
+    AL = student.probe(forward_output, X[:, :1], params)  # one example: AL keeps its shape (1, 1)
+    expect_array(AL, expected[:, :1], "forward on the first example alone, X of shape (2, 1): "
+                 "AL = sigmoid([[-0.6]])", index_name="AL")
 
 
 @pytest.mark.points(1)

@@ -29,7 +29,7 @@ def cases(rng):
     for dims in ([1, 1], [3, 1], [2, 1, 1], [4, 3, 2, 1]):
         yield Call("init_params", dims, 5)
     yield Call("init_params", [3, 2, 1])
-    for shape in ((1, 1), (3, 4)):
+    for shape in ((1, 1), (3, 4), (3, 1), (1, 4)):
         Z = rng.normal(size=shape)
         Z.flat[0] = 0.0
         dA = rng.normal(size=shape)

@@ -33,6 +33,7 @@ def safe_problem(rng, dims, m):
     Biases are non-zero so that bugs in b and db show.
     """
     L = len(dims) - 1
+    one = m == 1  # a single example: no unit can be both active and inactive, one label only
     for _ in range(10_000):
         params = {}
         for l in range(1, L + 1):
@@ -40,11 +41,11 @@ def safe_problem(rng, dims, m):
             params[f"b{l}"] = rng.normal(scale=0.5, size=(dims[l], 1))
         X = rng.normal(size=(dims[0], m))
         Y = (rng.random((1, m)) < 0.5).astype(float)
-        A, usable = X, 0 < Y.sum() < m
+        A, usable = X, one or 0 < Y.sum() < m
         for l in range(1, L):
             Z = params[f"W{l}"] @ A + params[f"b{l}"]
             active = Z > 0
-            mixed = active.any(axis=1).all() and (~active).any(axis=1).all()
+            mixed = one or (active.any(axis=1).all() and (~active).any(axis=1).all())
             usable = usable and mixed and np.abs(Z).min() > KINK_MARGIN
             A = np.maximum(Z, 0)
         AL = 1 / (1 + np.exp(-(params[f"W{L}"] @ A + params[f"b{L}"])))
@@ -92,7 +93,7 @@ def checked_gradients(student, dims, X, Y, params):
 def explain_db_shape(db, name, n, m):
     """Fail with the usual cause when db has one of the two classic wrong shapes."""
     shape = getattr(db, "shape", None)
-    if shape == (n, m):
+    if shape == (n, m) and m > 1:
         fail(f"backward: {name} has shape ({n}, {m}), one column per example; b is shared by all "
              f"m examples, so sum dZ over them: np.sum(dZ, axis=1, keepdims=True) / m")
     if shape == (n,):
@@ -146,49 +147,61 @@ def away_from_zero(rng, shape, low=0.05, high=4.0):
     return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(low, high, size=shape)
 
 
+# Activation shapes: a plain layer, one example (m = 1) and a layer of one unit (the output layer).
+SHAPES = [(4, 6), (3, 1), (1, 5)]
+
+
 @pytest.mark.points(1)
 def test_relu_values(student, ref, rng):
-    """relu: values on a (4, 6) array"""
-    Z = away_from_zero(rng, (4, 6))
-    expect_array(student.relu(Z), ref.relu(Z), "relu", index_name="A")
+    """relu: values on (4, 6), (3, 1) and (1, 5) arrays"""
+    for shape in SHAPES:
+        Z = away_from_zero(rng, shape)
+        expect_array(student.relu(Z), ref.relu(Z), f"relu on Z of shape {shape}", index_name="A")
 
 
 @pytest.mark.points(1)
 def test_sigmoid_values(student, ref, rng):
-    """sigmoid: values on a (3, 5) array in [-8, 8]"""
-    Z = rng.uniform(-8, 8, size=(3, 5))
-    expect_array(student.sigmoid(Z), ref.sigmoid(Z), "sigmoid", rtol=1e-9, index_name="A")
+    """sigmoid: values on (4, 6), (3, 1) and (1, 5) arrays in [-8, 8]"""
+    for shape in SHAPES:
+        Z = rng.uniform(-8, 8, size=shape)
+        expect_array(student.sigmoid(Z), ref.sigmoid(Z), f"sigmoid on Z of shape {shape}", rtol=1e-9,
+                     index_name="A")
 
 
 @pytest.mark.points(1)
 def test_relu_backward_values(student, ref, rng):
-    """relu_backward: dA where Z > 0, zero elsewhere (signs of dA and Z mixed); dA left unchanged"""
-    dA, Z = away_from_zero(rng, (5, 6)), away_from_zero(rng, (5, 6))
-    dZ, (dA_after, Z_after) = student.call_and_inputs("relu_backward", dA, Z)
-    expected = ref.relu_backward(dA, Z)
-    if isinstance(dZ, np.ndarray) and dZ.shape == expected.shape and not np.allclose(dZ, expected):
-        if np.allclose(dZ, dA * (dA > 0)):
-            fail("relu_backward: the mask must come from Z (the pre-activation), not from dA: "
-                 "dZ = dA where Z > 0, 0 elsewhere")
-    expect_array(dZ, expected, "relu_backward", index_name="dZ")
-    if not (np.array_equal(dA_after, dA) and np.array_equal(Z_after, Z)):
-        fail("relu_backward modified its input dA or Z in place; build a new array "
-             "(e.g. dA * (Z > 0)) instead")
+    """relu_backward: dA where Z > 0, zero elsewhere (signs of dA and Z mixed; one example, one unit); dA left unchanged"""
+    for shape in SHAPES:
+        dA, Z = away_from_zero(rng, shape), away_from_zero(rng, shape)
+        dZ, (dA_after, Z_after) = student.call_and_inputs("relu_backward", dA, Z)
+        expected = ref.relu_backward(dA, Z)
+        if isinstance(dZ, np.ndarray) and dZ.shape == expected.shape and not np.allclose(dZ, expected):
+            if np.allclose(dZ, dA * (dA > 0)):
+                fail("relu_backward: the mask must come from Z (the pre-activation), not from dA: "
+                     "dZ = dA where Z > 0, 0 elsewhere")
+        expect_array(dZ, expected, f"relu_backward on dA and Z of shape {shape}", index_name="dZ")
+        if not (np.array_equal(dA_after, dA) and np.array_equal(Z_after, Z)):
+            fail("relu_backward modified its input dA or Z in place; build a new array "
+                 "(e.g. dA * (Z > 0)) instead")
 
 
 @pytest.mark.points(1)
 def test_sigmoid_backward_values(student, ref, rng):
-    """sigmoid_backward: dA * s * (1 - s) with s = sigmoid(Z)"""
-    dA, Z = rng.normal(size=(2, 7)), rng.uniform(-4, 4, size=(2, 7))
-    dZ = student.sigmoid_backward(dA, Z)
-    expected = ref.sigmoid_backward(dA, Z)
-    s = ref.sigmoid(Z)
-    if isinstance(dZ, np.ndarray) and dZ.shape == expected.shape and not np.allclose(dZ, expected):
-        if np.allclose(dZ, dA * s):
-            fail("sigmoid_backward: got dA * s; the derivative of the sigmoid is s * (1 - s)")
-        if np.allclose(dZ, dA * Z * (1 - Z)):
-            fail("sigmoid_backward: got dA * Z * (1 - Z); s * (1 - s) needs s = sigmoid(Z), not Z")
-    expect_array(dZ, expected, "sigmoid_backward", index_name="dZ")
+    """sigmoid_backward: dA * s * (1 - s) with s = sigmoid(Z) (also one example, one unit); dA left unchanged"""
+    for shape in [(2, 7), (1, 1), (1, 5), (3, 1)]:
+        dA, Z = rng.normal(size=shape), rng.uniform(-4, 4, size=shape)
+        dZ, (dA_after, Z_after) = student.call_and_inputs("sigmoid_backward", dA, Z)
+        expected = ref.sigmoid_backward(dA, Z)
+        s = ref.sigmoid(Z)
+        if isinstance(dZ, np.ndarray) and dZ.shape == expected.shape and not np.allclose(dZ, expected):
+            if np.allclose(dZ, dA * s):
+                fail("sigmoid_backward: got dA * s; the derivative of the sigmoid is s * (1 - s)")
+            if np.allclose(dZ, dA * Z * (1 - Z)):
+                fail("sigmoid_backward: got dA * Z * (1 - Z); s * (1 - s) needs s = sigmoid(Z), not Z")
+        expect_array(dZ, expected, f"sigmoid_backward on dA and Z of shape {shape}", index_name="dZ")
+        if not (np.array_equal(dA_after, dA) and np.array_equal(Z_after, Z)):
+            fail("sigmoid_backward modified its input dA or Z in place (dA *= ... changes the "
+                 "caller's array); build a new array, e.g. dA * s * (1 - s)")
 
 
 # --- initialisation ---------------------------------------------------------------------
@@ -204,7 +217,7 @@ def initialised(student, dims, seed):
 @pytest.mark.points(1)
 @pytest.mark.parametrize("dims", [[3, 5, 1], [7, 4, 6, 2, 1]], ids=["1 hidden", "3 hidden"])
 def test_init_params_keys_and_shapes(student, dims):
-    """init_params: keys W1, b1, ..., WL, bL with shapes (n_l, n_{l-1}) and (n_l, 1)"""
+    """init_params: keys W1, b1, ..., WL, bL with shapes (n_l, n_{l-1}) and (n_l, 1), float64"""
     params = initialised(student, dims, 1)
     L = len(dims) - 1
     expected = [f"{p}{l}" for l in range(1, L + 1) for p in "Wb"]
@@ -214,8 +227,10 @@ def test_init_params_keys_and_shapes(student, dims):
     for l in range(1, L + 1):
         expect_shape(params[f"W{l}"], (dims[l], dims[l - 1]), f"init_params({dims}): W{l}")
         expect_shape(params[f"b{l}"], (dims[l], 1), f"init_params({dims}): b{l}")
-        if params[f"W{l}"].dtype != np.float64:
-            fail(f"init_params: W{l} should be float64, got {params[f'W{l}'].dtype}")
+        for name in (f"W{l}", f"b{l}"):
+            if params[name].dtype != np.float64:
+                fail(f"init_params: {name} should be float64, got {params[name].dtype} "
+                     "(np.zeros and rng.normal give float64 unless told otherwise)")
 
 
 @pytest.mark.points(1)
@@ -372,6 +387,20 @@ def test_backward_finite_differences(student, rng, net):
         numeric = central_differences(costs[start:start + count], name="bce_cost")
         expect_gradient(grads[name], numeric, indices[name], f"backward: {name}", index_name=name)
         start += count
+
+
+@pytest.mark.points(1)
+def test_forward_backward_one_example(student, rng):
+    """forward and backward on a single example (m = 1): AL is (1, 1), the gradients equal autograd's"""
+    dims = [3, 4, 2, 1]
+    X, Y, params = safe_problem(rng, dims, 1)
+    AL = student.probe(forward_output, X, params)
+    expect_shape(AL, (1, 1), "forward on one example, X of shape (3, 1): AL")
+    grads = checked_gradients(student, dims, X, Y, params)
+    expected = autograd_gradients(X, Y, params)
+    for name in reversed(grad_names(len(dims) - 1)):
+        expect_array(grads[name], expected[name], f"backward on one example (m = 1): {name}",
+                     rtol=1e-7, atol=1e-10, index_name=name)
 
 
 # --- update and train ----------------------------------------------------------------------------
