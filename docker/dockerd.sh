@@ -16,6 +16,12 @@ PIDFILE="$STATE/dockerd.pid"
 SOCKET="$STATE/docker.sock"
 
 running() { [ -s "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+# dockerd leaves mounts under STATE when it stops (exec/netns/default: the host's network
+# namespace, bound for --network host); unmount them, deepest first.
+unmount_leftovers() {
+  awk -v top="$STATE/" 'index($5, top) == 1 { print $5 }' /proc/self/mountinfo | sort -r |
+    while read -r mount; do umount "$mount" 2>/dev/null || umount -l "$mount" || true; done
+}
 
 case "$action" in
 start)
@@ -49,15 +55,19 @@ start)
   exit 1
   ;;
 stop)
-  running || exit 0
-  pid="$(cat "$PIDFILE")"
-  # Workers carry this label; none should be left, but never leave them running.
-  ids="$(DOCKER_HOST="unix://$SOCKET" docker ps -aq --filter label=ml-autograder.worker 2>/dev/null || true)"
-  [ -z "$ids" ] || DOCKER_HOST="unix://$SOCKET" docker rm -f $ids >/dev/null 2>&1 || true
-  kill -TERM "$pid"
-  for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.1; done
-  echo "dockerd.sh: dockerd $pid did not stop in 30 s; killing it" >&2
-  kill -KILL "$pid" 2>/dev/null || true
+  if running; then
+    pid="$(cat "$PIDFILE")"
+    # Workers carry this label; none should be left, but never leave them running.
+    ids="$(DOCKER_HOST="unix://$SOCKET" docker ps -aq --filter label=ml-autograder.worker 2>/dev/null || true)"
+    [ -z "$ids" ] || DOCKER_HOST="unix://$SOCKET" docker rm -f $ids >/dev/null 2>&1 || true
+    kill -TERM "$pid"
+    for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "dockerd.sh: dockerd $pid did not stop in 30 s; killing it" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  unmount_leftovers
   ;;
 *) echo "usage: dockerd.sh start|stop STATE" >&2; exit 2 ;;
 esac

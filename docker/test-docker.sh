@@ -6,7 +6,7 @@
 #  3. the docker-backend suite on Docker Engine with the built worker image, the
 #     images, the grader image grading a class, Gradescope's flow, the red-team
 #     attacks in --sandbox docker and the student-laptop checks;
-#  4. stops the engine if this script started it.
+#  4. fails if any container is left, and stops the engine if this script started it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STATE="${DOCKER_STATE:-/var/tmp/ml-autograder-docker}"
@@ -24,9 +24,19 @@ docker/images.sh
 docker image prune -f >/dev/null  # the layers replaced by this build
 echo "test-docker: images ready ($((SECONDS - began)) s)"
 
+status=0
 GRADER_TEST_DOCKER_URL="$URL" GRADER_TEST_WORKER_IMAGE=ml-autograder-worker:latest \
 GRADER_TEST_GRADER_IMAGE=ml-autograder:latest GRADER_TEST_BASE_IMAGE=ml-autograder-base:bookworm \
   "$PY" -m pytest -q -p no:cacheprovider --durations=15 -k "not podman" \
     tests/test_docker_backend.py tests/test_docker_images.py tests/test_docker_redteam.py \
-    tests/test_docker_student.py
-echo "test-docker: done in $((SECONDS - began)) s"
+    tests/test_docker_student.py </dev/null || status=$?
+# Every container the suites made must be gone (workers, graders, Gradescope runs, laptops).
+left="$(docker ps -aq)"
+if [ -n "$left" ]; then
+  echo "test-docker: containers left behind:" >&2
+  docker ps -a --format '  {{.ID}} {{.Image}} {{.Status}} {{.Names}}' >&2
+  docker rm -f $left >/dev/null
+  [ "$status" != 0 ] || status=1
+fi
+echo "test-docker: done in $((SECONDS - began)) s (pytest exit $status)"
+exit "$status"
