@@ -156,6 +156,29 @@ def test_every_family_appears_on_ml_code_and_only_solution_blocks_change():
     assert len({m.source for m in mutants}) == len(mutants)
 
 
+def test_training_step_order_and_batch_weights():
+    def order(source):
+        calls = ("optimizer.zero_grad()", "loss.backward()", "optimizer.step()")
+        return sorted(calls, key=source.index)
+
+    misordered = generate(ML_SNIPPET, operators.select(["misorder_step"]), "snippet")
+    assert [order(m.source) for m in misordered] == [
+        ["loss.backward()", "optimizer.zero_grad()", "optimizer.step()"],
+        ["optimizer.zero_grad()", "optimizer.step()", "loss.backward()"]]
+    evaluate = textwrap.dedent('''\
+        def evaluate(loader, loss_fn):
+            # BEGIN SOLUTION
+            total, count = 0.0, 0
+            for x, y in loader:
+                total += loss_fn(x, y).item() * len(y)
+                count += y.shape[0]
+            return total / count
+            # END SOLUTION
+        ''')
+    unweighted = generate(evaluate, operators.select(["unweighted_batch_mean"]), "snippet")
+    assert [m.after.strip() for m in unweighted] == ["total += loss_fn(x, y).item()", "count += 1"]
+
+
 def test_operators_can_be_chosen_by_name_or_family():
     assert {o.family for o in operators.select(["seed"])} == {"seed"}
     assert [o.name for o in operators.select(["drop_keepdims"])] == ["drop_keepdims"]

@@ -213,6 +213,27 @@ def drop_divisor(node, site):
         yield node.left.with_changes(lpar=node.lpar, rpar=node.rpar) if node.lpar else node.left
 
 
+def _batch_size(node) -> bool:
+    """len(y), y.size(0), y.shape[0]: the size of a batch."""
+    if call_name(node) == "len" and isinstance(node.func, cst.Name):
+        return True
+    if call_name(node) == "size" and len(node.args) == 1 and code(node.args[0].value) == "0":
+        return True
+    return (isinstance(node, cst.Subscript) and isinstance(node.value, cst.Attribute)
+            and node.value.attr.value == "shape" and code(node).endswith("[0]"))
+
+
+@operator("reduction", "averages per-batch means without weighting each by its batch size "
+                       "(a short last batch counts as much as a full one)")
+def unweighted_batch_mean(node, site):
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply) \
+            and _batch_size(node.right):
+        yield node.left
+    elif isinstance(node, cst.AugAssign) and isinstance(node.operator, cst.AddAssign) \
+            and _batch_size(node.value):
+        yield node.with_changes(value=cst.Integer("1"))        # counts batches, not samples
+
+
 @operator("reduction", "drops a constant factor (the 2 in the derivative of a square, a 0.5)")
 def drop_factor(node, site):
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, (cst.Multiply, cst.Divide)):
@@ -486,6 +507,36 @@ def swap_mode(node, site):
     if call_name(node) in ("train", "eval") and isinstance(node.func, cst.Attribute) and not node.args:
         other = "eval" if node.func.attr.value == "train" else "train"
         yield node.with_changes(func=node.func.with_changes(attr=cst.Name(other)))
+
+
+def _step_lines(block: cst.IndentedBlock) -> dict:
+    """{'zero_grad': i, 'backward': j, 'step': k}: where those bare calls sit in the block."""
+    found = {}
+    for index, line in enumerate(block.body):
+        name = call_name(is_expression_statement_call(line))
+        if name in ("zero_grad", "backward", "step") and name not in found:
+            found[name] = index
+    return found
+
+
+def _moved(block: cst.IndentedBlock, source: int, target: int) -> cst.IndentedBlock:
+    """block with the line at `source` moved so that it ends up at index `target`."""
+    body = list(block.body)
+    body.insert(target, body.pop(source))
+    return block.with_changes(body=body)
+
+
+@operator("train-mode", "orders a training step wrongly (zero_grad() between backward() and step(), "
+                        "or step() before backward())")
+def misorder_step(node, site):
+    if not isinstance(node, cst.IndentedBlock):
+        return
+    at = _step_lines(node)
+    if not {"zero_grad", "backward", "step"} <= set(at) or not at["zero_grad"] < at["backward"] < at["step"]:
+        return
+    if all(site.inside(node.body[i]) for i in at.values()):
+        yield _moved(node, at["zero_grad"], at["backward"])      # the gradients are wiped before the step
+        yield _moved(node, at["step"], at["backward"])           # the step uses the previous batch's gradients
 
 
 # --- seeds ----------------------------------------------------------------------------------------------

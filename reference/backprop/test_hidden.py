@@ -170,7 +170,7 @@ def test_sigmoid_values(student, ref, rng):
 
 @pytest.mark.points(1)
 def test_relu_backward_values(student, ref, rng):
-    """relu_backward: dA where Z > 0, zero elsewhere (signs of dA and Z mixed; one example, one unit); dA left unchanged"""
+    """relu_backward: dA where Z > 0, zero elsewhere (signs mixed; one example, one unit); dA left unchanged"""
     for shape in SHAPES:
         dA, Z = away_from_zero(rng, shape), away_from_zero(rng, shape)
         dZ, (dA_after, Z_after) = student.call_and_inputs("relu_backward", dA, Z)

@@ -282,7 +282,7 @@ def test_sigmoid_large_inputs(student, ref, dtype):
 @pytest.mark.parametrize("mode", BIAS_MODES)
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_linear_forward_values(student, ref, rng, dtype, mode):
-    """LinearFunction forward: x @ weight.T + bias against the reference, non-square weight, a batch of one, one feature"""
+    """LinearFunction forward: x @ weight.T + bias against the reference (non-square, a batch of one, one feature)"""
     for dims in LINEAR_DIMS:
         inputs, needs, grad_output = problem(rng, "LinearFunction", dtype=dtype, mode=mode, dims=dims)
         report = call(student, "LinearFunction", inputs, needs, grad_output)

@@ -341,15 +341,21 @@ def test_make_dataloader_different_seeds_differ(student, rng):
 
 @pytest.mark.points(3)
 def test_train_epoch_parameter_trajectory(student, ref, rng):
-    """train_epoch: the parameters after each optimizer step match the reference"""
-    X, Y = rng.normal(size=(10, 4)), rng.normal(size=(10, 2))
+    """train_epoch: the parameters after each optimizer step match the reference (a last batch of one; batch_size=1)"""
+    for n, batch_size in ((10, 3), (4, 1)):
+        check_trajectory(student, ref, rng, n, batch_size)
+
+
+def check_trajectory(student, ref, rng, n, batch_size):
+    X, Y = rng.normal(size=(n, 4)), rng.normal(size=(n, 2))
     state = mlp_state(rng, 4, 2)
-    got = student.probe(run_train_epoch, state, X, Y, 3, 0.2)
-    expected = run_train_epoch(ref, state, X, Y, 3, 0.2)
+    got = student.probe(run_train_epoch, state, X, Y, batch_size, 0.2)
+    expected = run_train_epoch(ref, state, X, Y, batch_size, 0.2)
     steps, want = got["steps"], expected["steps"]
     if len(steps) != len(want):
-        fail(f"train_epoch made {len(steps)} optimizer steps over a loader of {len(want)} batches; "
-             "it should call optimizer.step() once per batch")
+        fail(f"train_epoch made {len(steps)} optimizer steps over a loader of {len(want)} batches "
+             f"({n} samples, batch_size={batch_size}); it should call optimizer.step() once per batch, "
+             "the last (shorter) one included")
     initial = list(state.values())
     for k, (params, wanted) in enumerate(zip(steps, want)):
         for name, p, w in zip(state, params, wanted):
@@ -367,7 +373,8 @@ def test_train_epoch_parameter_trajectory(student, ref, rng):
                 done = "step 1 matches" if k == 1 else f"steps 1..{k} match"
                 why = (f"{done}, step {k + 1} does not: are the gradients cleared (optimizer.zero_grad()) "
                        "before every backward()? Without it they accumulate across batches")
-            fail(f"train_epoch: parameters after optimizer step {k + 1} of {len(want)} are off "
+            fail(f"train_epoch (batch_size={batch_size}): parameters after optimizer step {k + 1} of "
+                 f"{len(want)} are off "
                  f"({name}{list(index)}: expected {expected_value:.6g}, got {got_value:.6g}) — {why}")
 
 
