@@ -167,15 +167,18 @@ class Student:
         self._ensure_started()
         phase.wall_deadline += time.monotonic() - starting  # a (re)start has its own budgets, not the test's
         self._mark = self._cpu()
+        self._send(request, label)
+        try:
+            return self._read_reply(phase, label, probe=probe)
+        finally:
+            self._charge(phase)
+
+    def _send(self, request, label):
         try:
             self._process.stdin.write(codec.frame(codec.encode(request)))
             self._process.stdin.flush()
         except (BrokenPipeError, OSError):
             raise SubmissionError(self._died_message(label), Outcome.CRASH) from None
-        try:
-            return self._read_reply(phase, label, probe=probe)
-        finally:
-            self._charge(phase)
 
     def spawn(self):
         """Start a worker now, so it imports the module while the harness works on."""
@@ -227,6 +230,7 @@ class Student:
         self._mark = self._cpu()
         phase = Phase.of_cpu("importing your module", self.import_budget, startup=True)
         try:
+            self._send({"op": "import"}, phase.label)
             return self._read_reply(phase, phase.label)
         except SubmissionError as exc:
             exc.while_importing = True  # the submission's own doing: starting again would repeat it

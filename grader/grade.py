@@ -23,7 +23,7 @@ from .procs import die_with_parent, kill_group
 from .vocabulary import Outcome
 from .warm import HarnessServer
 
-STALE = ("results.json", "results.partial.json", "feedback.md")
+STALE = ("results.json", results.PARTIAL, "feedback.md")
 
 
 @dataclasses.dataclass
@@ -168,11 +168,12 @@ def _run_harness(settings_file: Path, log_path: Path, timeout: float,
 def _finish(out_dir: Path, settings: dict, problem, log_path: Path) -> dict:
     """The final results document, whatever happened to the harness."""
     final = out_dir / "results.json"
-    partial = out_dir / "results.partial.json"
+    partial = out_dir / results.PARTIAL
     if problem is None and final.exists():
         data = json.loads(final.read_text())
     else:
-        data = json.loads(partial.read_text()) if partial.exists() else results.build([], [], settings)
+        records, skipped, config = results.read_partial(partial) if partial.exists() else ([], [], {})
+        data = results.build(records, skipped, dict(settings, **config))
         what, outcome = problem or ("no results were written", Outcome.CRASH)
         results.stopped_early(data, f"Grading stopped early: {what}. Tests not listed above were not run.",
                               outcome)

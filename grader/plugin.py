@@ -9,7 +9,7 @@ Markers (validated at collection; a bad argument is an error naming the test):
     @pytest.mark.timeout(20)                seconds for the test (default: the assignment's)
     @pytest.mark.gpu                        needs CUDA; skipped and reported apart without it
 The plugin records one result per test and writes them as it goes, so a
-harness that dies still leaves what it graded (results.partial.json).
+harness that dies still leaves what it graded (results.partial.jsonl).
 
     pytest.main(pytest_args(suites, root), plugins=[GraderPlugin(settings)])
 
@@ -197,7 +197,7 @@ class GraderPlugin:
     def pytest_sessionfinish(self, session, exitstatus):
         if self.settings is None:
             return
-        self._write(session.config.stash[_SESSION], partial=False)
+        self._write(session.config.stash[_SESSION])
         self._close(session.config)  # spawned, but perhaps no test asked for the student
 
     def _record(self, state, item, report, call):
@@ -217,18 +217,25 @@ class GraderPlugin:
             if printed.strip() and record["suite"] == PUBLIC_SUITE:
                 record["printed"] = printed[-2000:]
             state.records.append(record)
-        self._write(state, partial=True)
+        self._append(state, {"skipped" if report.skipped else "record": record})
 
-    def _write(self, state, partial):
+    def _grade_config(self, state) -> dict:
+        """What results.build takes from this grade besides its tests."""
         cells, notes = results.notebook_report(state.notebook)
-        settings = dict(self.settings, elapsed=time.monotonic() - state.started,
-                        import_cpu=getattr(state.student, "import_cpu", None),
-                        cells=cells, notes=list(self.settings.get("notes", [])) + notes)
-        data = results.build(state.records, state.skipped, settings)
-        out = Path(settings["out_dir"])
-        results.write_json(out / ("results.partial.json" if partial else "results.json"), data)
-        if not partial:
-            (out / "results.partial.json").unlink(missing_ok=True)
+        return {"elapsed": time.monotonic() - state.started, "import_cpu": getattr(state.student, "import_cpu", None),
+                "cells": cells, "notes": list(self.settings.get("notes", [])) + notes}
+
+    def _append(self, state, entry):
+        """One line of results.partial.jsonl: a harness that dies still leaves what it graded."""
+        config = self._grade_config(state)
+        entry.setdefault("config", {}).update(elapsed=config["elapsed"], import_cpu=config["import_cpu"])
+        results.append_partial(Path(self.settings["out_dir"]) / results.PARTIAL, entry)
+
+    def _write(self, state):
+        data = results.build(state.records, state.skipped, dict(self.settings, **self._grade_config(state)))
+        out = Path(self.settings["out_dir"])
+        results.write_json(out / "results.json", data)
+        (out / results.PARTIAL).unlink(missing_ok=True)
 
     # --- the worker ---------------------------------------------------------------------
     def _read_notebook(self, state, handle):
@@ -245,7 +252,9 @@ class GraderPlugin:
         try:
             state.notebook = handle.probe(_notebook_cells, label="reading the report of your notebook's cells")
         except SubmissionError:
-            pass
+            return
+        config = self._grade_config(state)
+        self._append(state, {"config": {"cells": config["cells"], "notes": config["notes"]}})
 
     def _student(self, config):
         state = config.stash[_SESSION]

@@ -81,6 +81,9 @@ class HarnessServer:
             for answers in self._waiting.values():
                 answers.put({"pid": None, "exit": None})
 
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
     def close(self) -> None:
         kill_pgid(self._process.pid)
         self._process.wait()

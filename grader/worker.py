@@ -10,7 +10,8 @@ only its own answers.
 Start-up: the first request is {"op": "start", "preload": [...], "hung":
 {qualname: test}, "notebook": options or None}. The worker imports the
 preload modules (numpy, torch: their cost is not the student's), replies
-{"preloaded": true}, imports the submission (a notebook arrives as a driver
+{"preloaded": true}, waits for {"op": "import"} (sent once the harness has
+read the CPU counter, so the import's budget counts all of it), imports the submission (a notebook arrives as a driver
 module that runs its cells through nbrun.py), replaces every function in
 "hung" (it used up its budget earlier in this grade) by one that refuses to
 run, and replies {"ready": true}. On SIGUSR1 (the harness's budget ran out)
@@ -56,6 +57,8 @@ def main(module_file, module_name):
             pass  # the submission's own import will say so, in its terms
     signal.signal(signal.SIGUSR1, lambda signum, frame: _report_stuck(replies, frame, module_file))
     codec.write_message(replies, {"preloaded": True})
+    if _read_request(requests) is None:  # {"op": "import"}: the harness's clock for the import has started
+        return
     try:
         if start.get("notebook") is not None:
             _beside("nbrun").configure(start["notebook"])

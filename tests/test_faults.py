@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, needs_bwrap
-from grader import course
+from grader import course, results
 from grader.collect import collect
 from test_redteam import REFERENCE, TWIN, _children, _prctl_subreaper, strays
 
@@ -42,8 +42,8 @@ def slow_reference(folder):
 
 def graded_so_far(out):
     try:
-        return len(json.loads((out / "results.partial.json").read_text())["tests"])
-    except (OSError, ValueError, KeyError):
+        return len(results.read_partial(out / results.PARTIAL)[0])
+    except OSError:
         return 0
 
 
@@ -75,7 +75,7 @@ def test_grader_killed_mid_grade_leaves_no_score_and_a_rerun_completes(tmp_path)
     data = json.loads((out / "results.json").read_text())
     assert data["score"] == data["extra_data"]["max_score"] > 0, data["output"]
     assert len(data["tests"]) == len(collect(course.load("polyfit"))) and data["extra_data"]["status"] == "ok"
-    assert not (out / "results.partial.json").exists()
+    assert not (out / results.PARTIAL).exists()
 
 
 @pytest.fixture

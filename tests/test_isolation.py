@@ -30,7 +30,7 @@ def grade_command(submission, out):
 # bombing while the reference is graded beside it.
 LONG_BOMB = """\
 import sys
-from grader import course
+from grader import course, results
 from grader.budgets import Budgets
 from grader.collect import collect
 from grader.grade import Options, grade
@@ -72,8 +72,8 @@ def running_in_slots():
 
 def partial_tests(out):
     try:
-        return len(json.loads((out / "results.partial.json").read_text())["tests"])
-    except (OSError, ValueError, KeyError):
+        return len(results.read_partial(out / results.PARTIAL)[0])
+    except OSError:
         return 0
 
 

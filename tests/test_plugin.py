@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from grader import results
 from grader.errors import SubmissionError
 from grader.plugin import GraderPlugin, HarnessTimeout
 
@@ -125,7 +126,17 @@ def test_reverse_runs_the_tests_backwards(run_plugin):
 
 def test_no_partial_results_are_left_after_a_finished_session(run_plugin, pytester):
     run_plugin()
-    assert not (pytester.path / "out" / "results.partial.json").exists()
+    assert not (pytester.path / "out" / results.PARTIAL).exists()
+
+
+def test_partial_results_survive_a_torn_last_line(tmp_path):
+    """A harness killed mid-write leaves half a line: the tests before it still count."""
+    path = tmp_path / results.PARTIAL
+    results.append_partial(path, {"record": {"name": "a"}, "config": {"elapsed": 1.0}})
+    results.append_partial(path, {"skipped": {"name": "b"}, "config": {"elapsed": 2.0, "import_cpu": 0.1}})
+    with open(path, "a") as handle:
+        handle.write('{"record": {"name": "c"')
+    assert results.read_partial(path) == ([{"name": "a"}], [{"name": "b"}], {"elapsed": 2.0, "import_cpu": 0.1})
 
 
 def test_collection_only_describes_without_running(pytester):

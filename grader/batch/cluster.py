@@ -1,13 +1,14 @@
 """Grading on a Dask distributed cluster (`grader batch --cluster ADDRESS`).
 
 Each task gets the submission's bytes, grades them in a sandbox on its
-worker and returns the results document as data; the client writes the
-files. The workers must have this course installed (same grader,
+worker (the harness forked from that worker's warm server) and returns the
+results document as data; the client writes the files. The workers must have this course installed (same grader,
 assignments, reference) at the same paths.
 """
 import dataclasses
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from ..files import read_prefix
 from ..grade import Options, grade
 from ..lms import Entry
 from ..submission import cap_for
+from ..warm import HarnessServer
 from .local import failure_document
 
 CLUSTER_ATTEMPTS = 3        # tries per submission when cluster tasks fail
@@ -99,4 +101,29 @@ def grade_remote(assignment_id: str, payload: dict, settings: dict) -> dict:
         else:
             target.parent.mkdir(parents=True)
             target.write_bytes(payload["files"][0][1])
-        return grade(course.load(assignment_id), target, scratch / "out", Options(**settings))
+        options = Options(**settings)
+        assignment = course.load(assignment_id)
+        return grade(assignment, target, scratch / "out", options, harness=warm_server(assignment, options))
+
+
+_servers: dict[tuple, HarnessServer] = {}
+_servers_lock = threading.Lock()
+
+
+def warm_server(assignment: Assignment, options: Options) -> HarnessServer:
+    """This worker process's warm harness server for the assignment (started on first use).
+
+    A Dask worker lives for many tasks, so it keeps one server per
+    assignment, suites and sandbox, as a local batch does for its run; one
+    that died (its starting thread ended) is replaced. The processes end
+    with the worker.
+    """
+    key = (assignment.id, options.hidden, options.sandbox)
+    with _servers_lock:
+        server = _servers.get(key)
+        if server is None or not server.alive():
+            if server is not None:
+                server.close()
+            server = _servers[key] = HarnessServer(assignment.suites(hidden=options.hidden),
+                                                   assignment.course_root, options.sandbox)
+        return server

