@@ -38,5 +38,5 @@ if [ -n "$left" ]; then
   docker rm -f $left >/dev/null
   [ "$status" != 0 ] || status=1
 fi
-echo "test-docker: done in $((SECONDS - began)) s (pytest exit $status)"
+echo "test-docker: done in $((SECONDS - began)) s (exit $status)"
 exit "$status"
