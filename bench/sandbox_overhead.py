@@ -4,7 +4,10 @@
 2. `grade()` with no sandbox (a plain worker subprocess);
 3. baseline: the same suites in ONE plain pytest process, the reference
    imported directly and called in-process (no worker, no codec, no harness
-   subprocess) — what a naive, unsafe grader would do.
+   subprocess) — what a naive, unsafe grader would do, in a fresh process
+   per assignment (see baseline()); like a naive grader's run per
+   submission, it collects the suites itself.
+The warm figure is the median of three grades from one server.
 
 Prints wall times and the ratios against the baseline, from one run, and
 the reference's score, and each assignment's target for the bwrap grade
@@ -13,12 +16,19 @@ one `import torch` (`python -c "import torch"`, timed in the same run) plus
 0.5 s for a torch assignment. The in-process score can be lower: a "numpy only"
 probe sees the torch that the harness itself imported, which is the kind of
 cross-talk the worker exists to prevent.
+Each side computes on one thread: workers run with OMP_NUM_THREADS=1 and
+the like (grader/sandbox/base.py: a grade's CPU budget must not depend on
+how busy the machine is), and this process takes the same settings before
+numpy or torch is imported, so the figures compare the grading machinery,
+not thread counts; a batch gives each grade one core anyway.
 Usage: python bench/sandbox_overhead.py [ASSIGNMENT ...]
 """
 import contextlib
 import importlib.util
 import io
 import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,6 +36,13 @@ import time
 from pathlib import Path
 
 import pytest
+
+from grader.sandbox.base import worker_env
+
+ONE_THREAD = {key: value for key, value in worker_env().items() if key.endswith("_NUM_THREADS")}
+if any(os.environ.get(key) != value for key, value in ONE_THREAD.items()):
+    # numpy and torch read these when they are loaded, which importing grader already did
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, **ONE_THREAD})
 
 from grader import codec, course
 from grader.plugin import GraderPlugin, pytest_args
@@ -86,6 +103,21 @@ class InProcessStudent:
 
 
 def baseline(assignment, out):
+    """(seconds, score) of the naive grader, run in a fresh process of its own.
+
+    That process has imported grader, pytest, numpy and, for a torch
+    assignment, torch (the target counts one `import torch` apart) before the
+    clock starts; whatever the suites or the reference import lazily (torch's
+    sympy, torch._dynamo) it pays inside the run, as each naive run would.
+    """
+    command = [sys.executable, __file__, "--baseline", assignment.id, str(out)]
+    return tuple(json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout))
+
+
+def naive_grade(assignment, out):
+    """The naive grader's run in this process: see baseline()."""
+    if "torch" not in assignment.limits.blocked_modules:
+        importlib.import_module("torch")
     settings = {"module_name": assignment.id, "reference_file": str(assignment.reference),
                 "out_dir": str(out), "test_timeout": 60, "sandbox": "none", "limits": {},
                 "notes": []}
@@ -106,11 +138,14 @@ def timed_grade(assignment, sandbox, out, harness=None):
     return time.perf_counter() - started, data["score"]
 
 
-def warm_grade(assignment, out):
-    """A grade as a batch makes it: the harness forked from a warm server (started and used once before)."""
+def warm_grade(assignment, out, repeats=3):
+    """A grade as a batch makes it: the harness forked from a warm server (started and used
+    once before); the median of `repeats` grades, each scored the same."""
     with HarnessServer(assignment.suites(), assignment.course_root) as server:
         timed_grade(assignment, "bwrap", Path(out) / "first", server)
-        return timed_grade(assignment, "bwrap", Path(out) / "second", server)
+        runs = [timed_grade(assignment, "bwrap", Path(out) / f"warm{i}", server) for i in range(repeats)]
+    assert len({score for _, score in runs}) == 1, runs
+    return statistics.median(seconds for seconds, _ in runs), runs[0][1]
 
 
 def import_torch_seconds():
@@ -152,4 +187,7 @@ def main(ids):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    if sys.argv[1:2] == ["--baseline"]:
+        print(json.dumps(naive_grade(course.load(sys.argv[2]), sys.argv[3])))
+    else:
+        main(sys.argv[1:])

@@ -41,16 +41,17 @@ def exit_code(code: int) -> int:
 # --- the warm server ------------------------------------------------------------
 
 # Modules a library imports lazily, on first use, that every grade would pay
-# for again: torch imports sympy (a second or more) at the first backward()
-# given an explicit gradient, which the suites call on the reference's tensors.
-LAZY_IMPORTS = {"torch": ("torch.fx.experimental.symbolic_shapes",)}
+# for again: torch imports sympy at the first backward() given an explicit
+# gradient and torch._dynamo when the first optimizer is made (about a second
+# each), which the suites do with the reference.
+LAZY_IMPORTS = {"torch": ("torch.fx.experimental.symbolic_shapes", "torch._dynamo")}
 
 
 def preload(suites: list[str]) -> None:
-    """Import what the suites import at their top level (torch, the checks...), once,
+    """Import what the suites import (torch, the checks...; in a test function too), once,
     and what those import lazily (LAZY_IMPORTS)."""
     for suite in suites:
-        for node in ast.parse(Path(suite).read_text()).body:
+        for node in ast.walk(ast.parse(Path(suite).read_text())):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module
                      else [])
@@ -82,14 +83,16 @@ def serve(root: str, sandbox: str, suites: list[str]) -> None:
     collect_once(suites, root)
     if sandbox in ("auto", "bwrap"):
         bwrap_problem()  # cached: each grade would check that bubblewrap works
-    running: dict[int, int] = {}  # child pid -> request id
+    running: dict[int, tuple[int, int]] = {}  # a harness's pidfd -> (its pid, the request id)
     _send({"ready": True})
-    requests = sys.stdin.buffer
+    requests = sys.stdin.buffer.fileno()
     pending = b""
     while True:
-        readable, _, _ = select.select([requests], [], [], 0.05 if running else None)
-        if readable:
-            chunk = os.read(requests.fileno(), 1 << 16)
+        readable, _, _ = select.select([requests, *running], [], [])
+        for pidfd in set(readable) & set(running):  # a harness ended: report it at once
+            _reap(pidfd, *running.pop(pidfd))
+        if requests in readable:
+            chunk = os.read(requests, 1 << 16)
             if not chunk:
                 break
             pending += chunk
@@ -97,10 +100,9 @@ def serve(root: str, sandbox: str, suites: list[str]) -> None:
                 line, pending = pending.split(b"\n", 1)
                 request = json.loads(line)
                 pid = _fork_harness(request["settings"], request["log"])
-                running[pid] = request["id"]
+                running[os.pidfd_open(pid)] = (pid, request["id"])
                 _send({"id": request["id"], "pid": pid})
-        _reap(running)
-    for pid in running:  # the batch has gone: so do its harnesses
+    for pid, _ in running.values():  # the batch has gone: so do its harnesses
         kill_pgid(pid)
 
 
@@ -126,20 +128,12 @@ def _fork_harness(settings: str, log: str) -> int:
         os._exit(code)
 
 
-def _reap(running: dict[int, int]) -> None:
-    """Report every harness that ended, after killing what it left behind in its group."""
-    while running:
-        try:
-            ended = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            return
-        if ended is None:
-            return
-        kill_pgid(ended.si_pid)  # the zombie still holds its pid: the group is its own
-        _, status = os.waitpid(ended.si_pid, 0)
-        request_id = running.pop(ended.si_pid, None)
-        if request_id is not None:
-            _send({"id": request_id, "exit": os.waitstatus_to_exitcode(status)})
+def _reap(pidfd: int, pid: int, request_id: int) -> None:
+    """Report a harness that ended, after killing what it left behind in its group."""
+    os.close(pidfd)
+    kill_pgid(pid)  # the zombie still holds its pid: the group is its own
+    _, status = os.waitpid(pid, 0)
+    _send({"id": request_id, "exit": os.waitstatus_to_exitcode(status)})
 
 
 def _send(message: dict) -> None:
