@@ -8,9 +8,9 @@ resumed. The class comes from bench/polyfit_class.py; Otter's tests
 (bench/otter/tests) hold the same checks as our public and hidden suites and
 are packed by `otter generate`.
 
-Prints wall and CPU time (every child process's rusage, orphans included:
-this process is their subreaper) for each side, the ratios Otter / ours, and
-each submission's score as a fraction of the maximum, side by side.
+Prints wall time and CPU time (the machine's busy time during each run, so
+run it on an idle machine) for each side, the ratios Otter / ours, and each
+submission's score as a fraction of the maximum, side by side.
 
 Otter is installed on first use into its own venv ($OTTER_VENV, default
 bench/.otter-venv, ignored by git), with the numpy it brings and an ipykernel
@@ -21,7 +21,6 @@ import argparse
 import ctypes
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -78,17 +77,25 @@ def build_autograder(venv: Path, work: Path) -> Path:
 
 
 def become_subreaper() -> None:
-    """Orphaned descendants (a killed run's kernel) get reparented here, so their CPU is counted."""
+    """Orphaned descendants (a killed run's kernel) get reparented here, so end_phase() finds them."""
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1)
 
 
-def children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def machine_cpu() -> float:
+    """CPU seconds this machine has been busy (every process: /proc/stat).
+
+    rusage cannot count our side: a sandboxed worker that is killed dies
+    with its PID namespace and is reaped by no one this process waits for,
+    so its CPU would go uncounted. Busy time of the whole machine counts
+    everything, including what else runs here: compare on an idle machine.
+    """
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def end_phase() -> None:
-    """Kill whatever a phase left behind and reap it, so its rusage is in children_cpu()."""
+    """Kill whatever a phase left behind and reap it."""
     leftovers = [pid for pid in subtree(process_tree(), os.getpid()) if pid != os.getpid()]
     kill_pids(leftovers)
     deadline = time.monotonic() + 10
@@ -133,13 +140,13 @@ def otter_one(venv: Path, autograder: Path, notebook: Path, out: Path, timeout: 
 def run_otter(venv: Path, autograder: Path, notebooks: Path, out: Path, jobs: int, timeout: float) -> dict:
     """Every notebook through `otter run`, `jobs` at a time."""
     students = sorted(p.stem for p in notebooks.glob("*.ipynb"))
-    cpu, started, load = children_cpu(), time.perf_counter(), os.getloadavg()[0]
+    cpu, started, load = machine_cpu(), time.perf_counter(), os.getloadavg()[0]
     with ThreadPoolExecutor(jobs) as pool:
         grades = dict(zip(students, pool.map(
             lambda s: otter_one(venv, autograder, notebooks / f"{s}.ipynb", out / s, timeout), students)))
     wall = time.perf_counter() - started
     end_phase()
-    return {"wall": wall, "cpu": children_cpu() - cpu, "grades": grades, "load": (load, os.getloadavg()[0])}
+    return {"wall": wall, "cpu": machine_cpu() - cpu, "grades": grades, "load": (load, os.getloadavg()[0])}
 
 
 def run_ours(grader_root: Path, modules: Path, out: Path, jobs: int) -> dict:
@@ -155,7 +162,7 @@ def run_ours(grader_root: Path, modules: Path, out: Path, jobs: int) -> dict:
     usage = subprocess.run(command[:4] + ["--help"], cwd=grader_root, capture_output=True, text=True, check=True)
     if "--no-similarity" in usage.stdout:
         command.append("--no-similarity")
-    cpu, started, load = children_cpu(), time.perf_counter(), os.getloadavg()[0]
+    cpu, started, load = machine_cpu(), time.perf_counter(), os.getloadavg()[0]
     with open(out.parent / f"{out.name}.log", "wb") as log:
         subprocess.run(command, cwd=grader_root, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                        timeout=OURS_BACKSTOP, check=True)
@@ -168,11 +175,11 @@ def run_ours(grader_root: Path, modules: Path, out: Path, jobs: int) -> dict:
         grades[results.parent.name] = {"fraction": data["score"] / extra["max_score"],
                                        "status": extra.get("status", "ok"),
                                        "seconds": data.get("execution_time", 0.0)}
-    return {"wall": wall, "cpu": children_cpu() - cpu, "grades": grades, "load": (load, os.getloadavg()[0])}
+    return {"wall": wall, "cpu": machine_cpu() - cpu, "grades": grades, "load": (load, os.getloadavg()[0])}
 
 
 def print_times(runs: dict) -> None:
-    print(f"\n{'':<8}{'jobs':>5}{'wall':>10}{'cpu':>10}   load average (start, end)")
+    print(f"\n{'':<8}{'jobs':>5}{'wall':>10}{'cpu':>10}   load average (start, end); cpu: the machine's busy time")
     for (side, jobs), run in runs.items():
         print(f"{side:<8}{jobs:>5}{run['wall']:9.1f}s{run['cpu']:9.1f}s   {run['load'][0]:.1f}, {run['load'][1]:.1f}")
     for jobs in sorted({jobs for _, jobs in runs}):
