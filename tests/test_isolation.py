@@ -13,6 +13,7 @@ import sys
 import time
 
 from conftest import ROOT, needs_bwrap
+from grader import results
 from test_redteam import REDTEAM, REFERENCE, _children, _prctl_subreaper, strays
 
 BOMB = REDTEAM / "isolation" / "fork_bomb_forever.py"
@@ -30,7 +31,7 @@ def grade_command(submission, out):
 # bombing while the reference is graded beside it.
 LONG_BOMB = """\
 import sys
-from grader import course, results
+from grader import course
 from grader.budgets import Budgets
 from grader.collect import collect
 from grader.grade import Options, grade
