@@ -155,10 +155,11 @@ class Student:
             raise SubmissionError(f"{label}: the worker sent a malformed reply")
         if not reply["ok"]:
             error = reply.get("error")
-            kind = Outcome.TIMEOUT if isinstance(error, dict) and error.get("type") == "HungBefore" else Outcome.ERROR
+            refused = isinstance(error, dict) and error.get("type") == "HungBefore"
+            kind = Outcome.TIMEOUT if refused else Outcome.ERROR
             if probe:
-                raise SubmissionError(f"while {label}: " + explain_error("your code", error), kind)
-            raise SubmissionError(explain_error(label, error), kind)
+                raise SubmissionError(f"while {label}: " + explain_error("your code", error), kind, refused)
+            raise SubmissionError(explain_error(label, error), kind, refused)
         return reply if whole else reply.get("value")
 
     def _exchange(self, request, label, probe):

@@ -51,8 +51,11 @@ class SubmissionError(GraderError):
 
     kind is an Outcome other than OK: ERROR (it raised or returned something
     wrong), TIMEOUT, CRASH (the worker died) or INVALID (it cannot be imported).
+    refused: a TIMEOUT without waiting, as the function had run out of time in
+    an earlier test of the grade (one hang costs one budget).
     """
 
-    def __init__(self, message: str, kind: Outcome = Outcome.ERROR):
+    def __init__(self, message: str, kind: Outcome = Outcome.ERROR, refused: bool = False):
         super().__init__(message)
         self.kind = Outcome(kind)
+        self.refused = refused

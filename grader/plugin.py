@@ -211,6 +211,8 @@ class GraderPlugin:
             record["message"] = "" if report.passed else _message(call)
             if not report.passed:
                 record["failure"] = _failure_kind(call)
+                record["refused"] = isinstance(call.excinfo.value if call.excinfo else None, SubmissionError) \
+                    and call.excinfo.value.refused
             if state.student is not None:
                 record["cpu"] = state.student.test_cpu()
             printed = state.student.output() if state.student is not None else ""

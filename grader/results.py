@@ -28,6 +28,7 @@ def build(records: list[dict], skipped: list[dict], config: dict) -> dict:
             "visibility": record["visibility"],
             "extra_data": {"nodeid": record["nodeid"], "suite": record["suite"],
                            "duration": record["duration"], "failure": record.get("failure"),
+                           "refused": bool(record.get("refused")),
                            "cpu": record.get("cpu"), "budget": record.get("budget")},
         })
     score = sum(t["score"] for t in tests)

@@ -390,9 +390,6 @@ def _escapes(pwned, marker, listener, out):
     return found
 
 
-HANG_REFUSAL = "ran out of time in an earlier test"
-
-
 def verdicts(data):
     return {t["extra_data"]["nodeid"]: t["status"] for t in data["tests"] if "extra_data" in t}
 
@@ -418,7 +415,7 @@ def assert_no_better_than_twin(grade, twin, must_fail=(), costs_only=None):
         # One hang costs one budget: a later test that reaches the function that ran out of
         # time fails at once, saying so. Any other change is the exploit leaking out.
         refused = {t["extra_data"]["nodeid"] for t in data["tests"]
-                   if "extra_data" in t and HANG_REFUSAL in t.get("output", "")}
+                   if "extra_data" in t and t["extra_data"].get("refused")}
         changed = [nodeid for nodeid, status in mine.items()
                    if costs_only not in nodeid and theirs.get(nodeid) != status and nodeid not in refused]
         if changed:
