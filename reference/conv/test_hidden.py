@@ -35,13 +35,15 @@ CONV2D_CASES = [
     (1, 2, 2, 5, 7, 3, 1, 2, 1),
     (2, 1, 2, 4, 6, 4, 2, 3, 2),
 ]
-# conv1d_backward: batch >= 2; overlapping windows (stride < K), gaps (stride > K), padding
+# conv1d_backward: overlapping windows (stride < K), gaps (stride > K), padding; the last one is
+# a batch of one with one output channel (a squeeze() drops those size-1 dimensions)
 BACKWARD_CASES = [
     (2, 2, 3, 8, 3, 1, 0),
     (2, 3, 2, 9, 3, 2, 1),
     (3, 1, 2, 10, 4, 3, 2),
     (2, 2, 2, 9, 2, 3, 1),
     (2, 2, 2, 7, 5, 1, 2),
+    (1, 2, 1, 6, 3, 1, 1),
 ]
 # (N, C, H, W, kernel_size, stride); stride None means the default (= kernel_size)
 POOL_CASES = [
@@ -116,9 +118,10 @@ def student_grads(student, x, w, grad_out, stride, padding):
             and padding > 0:
         fail(f"conv1d_backward: dx has shape {dx.shape}, the padded input's; dx must have x's shape "
              f"{x.shape}: drop the padded positions (dx = dxp[:, :, padding:padding + L])")
-    return (expect_shape(dx, x.shape, "conv1d_backward: dx"),
-            expect_shape(dw, w.shape, "conv1d_backward: dw"),
-            expect_shape(db, (w.shape[0],), "conv1d_backward: db"))
+    on = f"conv1d_backward on x {x.shape}, w {w.shape}"
+    return (expect_shape(dx, x.shape, f"{on}: dx"),
+            expect_shape(dw, w.shape, f"{on}: dw"),
+            expect_shape(db, (w.shape[0],), f"{on}: db"))
 
 
 def describe(case):
