@@ -46,6 +46,7 @@ DEFAULT_PYTHON = "/opt/venv/bin/python"
 LABEL = "ml-autograder.worker"
 BACKSTOP_SECONDS = int(GRADE_TIMEOUT) + 60
 FILES_TMPFS = "size=8m,mode=1777,nosuid,nodev,noexec"  # podman rejects uid=
+REMOVE_ATTEMPTS = 10      # a container being removed while it stops (see _remove)
 
 # Runs inside the container: argv[1] is the module's name, argv[2:] the paths
 # of the worker's files (worker.py first) and, last, of the module; each
@@ -164,10 +165,18 @@ class DockerSandbox(Sandbox):
         self.client.close()
 
     def _remove(self, container):
-        try:
-            self.client.api.remove_container(container, force=True)
-        except self._docker.errors.NotFound:
-            pass
+        for attempt in range(REMOVE_ATTEMPTS):
+            try:
+                self.client.api.remove_container(container, force=True)
+                break
+            except self._docker.errors.NotFound:
+                break
+            except self._docker.errors.APIError:
+                # podman refuses to remove a container that is stopping at that very
+                # moment ("could not be stopped: container state improper"): ask again
+                if attempt == REMOVE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.2)
         self._started.discard(container)
 
 
