@@ -1,6 +1,6 @@
 """Inputs `grader audit backprop` runs every mutant on, beside the reference.
 
-Nets with a single unit, a single example (m = 1) and unequal sizes; ReLU
+Nets with a single unit, a single example (m = 1, also through a wider hidden layer) and unequal sizes; ReLU
 inputs with exact zeros (so `Z > 0` and `Z >= 0` differ).
 """
 import numpy as np
@@ -37,7 +37,7 @@ def cases(rng):
             yield Call(fn, Z)
         for fn in ("relu_backward", "sigmoid_backward"):
             yield Call(fn, dA, Z)
-    for dims, m in (([1, 1], 1), ([2, 1, 1], 1), ([3, 2, 1], 5), ([4, 5, 3, 1], 7)):
+    for dims, m in (([1, 1], 1), ([2, 1, 1], 1), ([3, 4, 1], 1), ([3, 2, 1], 5), ([4, 5, 3, 1], 7)):
         X, Y, params = net(rng, dims, m)
         yield Call("forward", X, params)
         yield Probe(forward_backward, X, Y, params)
