@@ -8,6 +8,7 @@ PRELOAD_SECONDS = 60.0      # wall clock for a worker to start and import numpy/
 IMPORT_CPU_SECONDS = 10.0   # CPU budget for importing the submission, when not calibrated
 NOTEBOOK_CPU_SECONDS = 60.0  # CPU budget for running all of a notebook's cells at import...
 NOTEBOOK_CELL_SECONDS = 10.0  # ...and for one cell, after which it is interrupted
+CPU_HARD_MARGIN = 5          # seconds between a worker's soft RLIMIT_CPU (SIGXCPU) and its hard one (SIGKILL)
 WALL_FACTOR, WALL_SLACK = 10.0, 10.0  # the wall-clock backstop of a CPU budget b: 10 b + 10 s (a loaded machine stretches)
 
 
@@ -34,7 +35,7 @@ class Limits:
         CUDA reserves huge virtual ranges, so a GPU worker gets no RLIMIT_AS;
         its memory is bounded by the slot's cgroup instead.
         """
-        pairs = [(resource.RLIMIT_CPU, self.cpu_seconds), (resource.RLIMIT_FSIZE, self.file_bytes),
+        pairs = [(resource.RLIMIT_FSIZE, self.file_bytes),
                  (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NOFILE, self.open_files)]
         if address_space:
             pairs.append((resource.RLIMIT_AS, self.memory_bytes))
@@ -42,3 +43,6 @@ class Limits:
             pairs.append((resource.RLIMIT_NPROC, self.processes))
         for kind, value in pairs:
             resource.setrlimit(kind, (value, value))
+        # With the soft CPU limit below the hard one the kernel sends SIGXCPU first, so a
+        # worker stopped by it says "CPU time limit exceeded" rather than a bare SIGKILL.
+        resource.setrlimit(resource.RLIMIT_CPU, (self.cpu_seconds, self.cpu_seconds + CPU_HARD_MARGIN))
