@@ -10,9 +10,7 @@ once, then reads one JSON line per grade ({"id", "settings", "log"}) and
 forks a harness for it, answering {"id", "pid"} and later {"id", "exit"}.
 """
 import ast
-import contextlib
 import importlib
-import io
 import json
 import os
 import select
@@ -22,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from .collect import collect_quietly
 from .plugin import GraderPlugin, pytest_args
 from .procs import die_with_parent, kill_pgid
 from .sandbox import bwrap_problem
@@ -77,8 +76,7 @@ def collect_once(suites: list[str], root: str) -> None:
     assertion-rewriting the suites. A suite that cannot be collected is left
     for each grade to report.
     """
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        pytest.main(pytest_args(suites, root, "--collect-only"), plugins=[GraderPlugin(None)])
+    collect_quietly(suites, root)
 
 
 def serve(root: str, sandbox: str, suites: list[str]) -> None:

@@ -210,9 +210,9 @@ class GraderPlugin:
             record["status"] = "passed" if report.passed else "failed"
             record["message"] = "" if report.passed else _message(call)
             if not report.passed:
-                record["failure"] = _failure_kind(call)
-                record["refused"] = isinstance(call.excinfo.value if call.excinfo else None, SubmissionError) \
-                    and call.excinfo.value.refused
+                raised = call.excinfo.value if call.excinfo is not None else None
+                record["failure"] = _failure_kind(raised)
+                record["refused"] = isinstance(raised, SubmissionError) and raised.refused
             if state.student is not None:
                 record["cpu"] = state.student.test_cpu()
             printed = state.student.output() if state.student is not None else ""
@@ -221,20 +221,24 @@ class GraderPlugin:
             state.records.append(record)
         self._append(state, {"skipped" if report.skipped else "record": record})
 
-    def _grade_config(self, state) -> dict:
-        """What results.build takes from this grade besides its tests."""
+    @staticmethod
+    def _progress(state) -> dict:
+        """What results.build takes from the grade so far besides its tests: time and import CPU."""
+        return {"elapsed": time.monotonic() - state.started, "import_cpu": getattr(state.student, "import_cpu", None)}
+
+    def _notebook_config(self, state) -> dict:
+        """What results.build takes from a notebook's cell report (none for a .py submission)."""
         cells, notes = results.notebook_report(state.notebook)
-        return {"elapsed": time.monotonic() - state.started, "import_cpu": getattr(state.student, "import_cpu", None),
-                "cells": cells, "notes": list(self.settings.get("notes", [])) + notes}
+        return {"cells": cells, "notes": list(self.settings.get("notes", [])) + notes}
 
     def _append(self, state, entry):
         """One line of results.partial.jsonl: a harness that dies still leaves what it graded."""
-        config = self._grade_config(state)
-        entry.setdefault("config", {}).update(elapsed=config["elapsed"], import_cpu=config["import_cpu"])
+        entry.setdefault("config", {}).update(self._progress(state))
         results.append_partial(Path(self.settings["out_dir"]) / results.PARTIAL, entry)
 
     def _write(self, state):
-        data = results.build(state.records, state.skipped, dict(self.settings, **self._grade_config(state)))
+        config = dict(self.settings, **self._progress(state), **self._notebook_config(state))
+        data = results.build(state.records, state.skipped, config)
         out = Path(self.settings["out_dir"])
         results.write_json(out / "results.json", data)
         (out / results.PARTIAL).unlink(missing_ok=True)
@@ -255,8 +259,7 @@ class GraderPlugin:
             state.notebook = handle.probe(_notebook_cells, label="reading the report of your notebook's cells")
         except SubmissionError:
             return
-        config = self._grade_config(state)
-        self._append(state, {"config": {"cells": config["cells"], "notes": config["notes"]}})
+        self._append(state, {"config": self._notebook_config(state)})
 
     def _student(self, config):
         state = config.stash[_SESSION]
@@ -341,9 +344,8 @@ def _message(call) -> str:
     return f"internal grader error ({call.excinfo.typename}: {str(exc)[:300]}); please tell your instructor"
 
 
-def _failure_kind(call) -> Outcome:
-    """Outcome of a failed test, by the exception's type: for the gradebook's status."""
-    exc = call.excinfo.value if call.excinfo is not None else None
+def _failure_kind(exc: BaseException | None) -> Outcome:
+    """Outcome of a failed test, by the type of what it raised: for the gradebook's status."""
     if isinstance(exc, SubmissionError):
         return exc.kind
     if isinstance(exc, HarnessTimeout):

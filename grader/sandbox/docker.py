@@ -71,6 +71,7 @@ for path in paths:
 os.execv(sys.executable, [sys.executable, "-I", "-B", paths[0], paths[-1], name])
 """
 
+
 class DockerSandbox(Sandbox):
     def __init__(self, limits=Limits(), *, base_url=None, image=None, python=None,
                  volumes=None, gpus=None, cpus=None):
