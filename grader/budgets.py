@@ -19,12 +19,12 @@ from pathlib import Path
 
 from . import __version__
 from .course import Assignment
-from .files import atomic_write
+from .files import CACHE_ROOT, atomic_write
 
 FACTOR = 50.0          # a budget is this many times the reference's CPU time in the test...
 FLOOR = 5.0            # ...and at least this many seconds (loop-based correct code runs ~20x slower)
 IMPORT_FLOOR = 2.0     # the submission's import (after numpy/torch are preloaded)
-CACHE_DIR = Path(os.environ.get("GRADER_CACHE_DIR") or Path.home() / ".cache" / "ml-autograder") / "budgets"
+CACHE_DIR = CACHE_ROOT / "budgets"
 
 
 @dataclasses.dataclass(frozen=True)

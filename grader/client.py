@@ -17,6 +17,7 @@ that function is then refused at once in later tests of the grade, so one
 hang costs one budget.
 """
 import dataclasses
+import errno
 import inspect
 import os
 import selectors
@@ -28,7 +29,7 @@ import time
 
 from . import codec
 from .errors import SubmissionError
-from .limits import DEFAULT_TEST_TIMEOUT, IMPORT_CPU_SECONDS, PRELOAD_SECONDS, wall_cap
+from .limits import DEFAULT_TEST_TIMEOUT, IMPORT_CPU_SECONDS, MEMORY, OUTPUT, PRELOAD_SECONDS, wall_cap
 from .sandbox import Sandbox
 from .vocabulary import Outcome
 
@@ -155,6 +156,9 @@ class Student:
             raise SubmissionError(f"{label}: the worker sent a malformed reply")
         if not reply["ok"]:
             error = reply.get("error")
+            breach = _breach(error)
+            if breach:  # the same words and kind as a worker killed for it in another sandbox
+                raise SubmissionError(self._breach_message(breach, label), Outcome.CRASH)
             refused = isinstance(error, dict) and error.get("type") == "HungBefore"
             kind = Outcome.TIMEOUT if refused else Outcome.ERROR
             if probe:
@@ -216,7 +220,9 @@ class Student:
                 raise SubmissionError(self._unusable, self._unusable_kind) from None
         if not isinstance(ready, dict) or ready.get("ready") is not True:
             error = ready.get("error") if isinstance(ready, dict) else None
-            self._unusable = "your module could not be imported: " + explain_error("import", error, bare=True)
+            breach = _breach(error)
+            self._unusable = (self._breach_message(breach, "importing your module") if breach else
+                              "your module could not be imported: " + explain_error("import", error, bare=True))
             self._unusable_kind = Outcome.INVALID
             self._stop()
             raise SubmissionError(self._unusable, self._unusable_kind)
@@ -344,7 +350,10 @@ class Student:
         except subprocess.TimeoutExpired:
             self._stop()
             return f"your code closed the worker's connection to the grader during {label}"
+        breach = self._sandbox.exceeded(self._process)
         self._stop()
+        if breach:
+            return self._breach_message(breach, label)
         if code > 128 and code - 128 in signal.Signals._value2member_map_:
             code = 128 - code  # bwrap's init reports a signal death as 128 + N, like a shell
         if code < 0:
@@ -354,6 +363,9 @@ class Student:
             return f"the worker running your code crashed with {name}{hint.get(name, '')} during {label}"
         return (f"the worker running your code exited with code {code} during {label} "
                 f"(did your code call os._exit(), exit() or quit()?)")
+
+    def _breach_message(self, breach, label):
+        return f"your code {self._sandbox.limits.breach(breach)} during {label}"
 
     def _stop(self):
         if self._process is not None:
@@ -383,6 +395,16 @@ def _startup_message(phase, used, wall):
                 "(does your module run work or wait at import time?)")
     return (f"importing your module used more than {phase.cpu_budget:.3g} s of CPU time "
             "(does it run work at import time?)")
+
+
+def _breach(error):
+    """MEMORY or OUTPUT when the worker's error is going over that limit (a MemoryError under
+    RLIMIT_AS, File too large under RLIMIT_FSIZE), else None."""
+    if not isinstance(error, dict):
+        return None
+    if error.get("type") == "MemoryError":
+        return MEMORY
+    return OUTPUT if error.get("errno") == errno.EFBIG else None
 
 
 def _pending(stream):

@@ -8,6 +8,9 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 
+CACHE_ROOT = Path(os.environ.get("GRADER_CACHE_DIR") or Path.home() / ".cache" / "ml-autograder")
+
+
 def atomic_write(path: os.PathLike | str, data: bytes | str, mode: int = 0o644) -> Path:
     """Write a whole file so no reader ever sees half of it.
 

@@ -12,6 +12,10 @@ CPU_HARD_MARGIN = 5          # seconds between a worker's soft RLIMIT_CPU (SIGXC
 WALL_FACTOR, WALL_SLACK = 10.0, 10.0  # the wall-clock backstop of a CPU budget b: 10 b + 10 s (a loaded machine stretches)
 
 
+# The limits a worker can go over without running out of time, as the client reports them.
+MEMORY, OUTPUT = "memory", "output"
+
+
 def wall_cap(cpu_budget: float) -> float:
     """The wall-clock backstop for a CPU budget: for sleeps and blocking, far above a loaded machine's stretch."""
     return WALL_FACTOR * cpu_budget + WALL_SLACK
@@ -26,8 +30,21 @@ class Limits:
     file_bytes: int = 16 * 2**20    # largest file, including the output log
     tmpfs_bytes: int = 64 * 2**20
     open_files: int = 256
-    blocked_modules: tuple = ()     # top-level packages the worker must not import (bwrap)
+    blocked_modules: tuple = ()     # top-level packages the worker must not import (bwrap, docker)
     data_folder: str = ""           # the assignment's data/, read-only at ./data in the worker ("" for none)
+
+    def breach(self, which: str) -> str:
+        """The words every backend uses for a worker that went over a limit (MEMORY or OUTPUT)."""
+        if which == MEMORY:
+            return (f"ran out of memory (the limit is {_size(self.memory_bytes)}; "
+                    "an array far larger than intended?)")
+        return (f"went over the {_size(self.file_bytes)} limit on printed output and written files "
+                "(File too large; printing inside a loop?)")
+
+    @staticmethod
+    def blocked_stub(name: str) -> bytes:
+        """What a blocked package's __init__.py is replaced with, in every sandbox."""
+        return f"raise ImportError('{name} is not available in this assignment (it is numpy only)')\n".encode()
 
     def apply(self, with_nproc: bool, address_space: bool = True) -> None:
         """Set these as rlimits of the calling process (runs in the child).
@@ -46,3 +63,7 @@ class Limits:
         # With the soft CPU limit below the hard one the kernel sends SIGXCPU first, so a
         # worker stopped by it says "CPU time limit exceeded" rather than a bare SIGKILL.
         resource.setrlimit(resource.RLIMIT_CPU, (self.cpu_seconds, self.cpu_seconds + CPU_HARD_MARGIN))
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:g} GiB" if n >= 2**30 else f"{n / 2**20:g} MiB"

@@ -200,6 +200,7 @@ def describe(exc, module_file):
         "lineno": frames[-1].lineno if frames else getattr(exc, "lineno", None),
         "cell": _cell_number(frames[-1].filename) if frames else None,
         "function": frames[-1].name if frames else None,
+        "errno": exc.errno if isinstance(exc, OSError) and isinstance(exc.errno, int) else None,
     }
 
 

@@ -26,6 +26,7 @@ from grader.errors import SandboxUnavailable, SubmissionError
 from grader.sandbox.docker import LABEL, DockerSandbox, _local_pid
 from grader.grade import Options, grade
 from grader.limits import Limits, wall_cap
+from grader.vocabulary import Outcome
 
 PROBES = b'''
 import os, socket
@@ -72,6 +73,20 @@ def fork_many(n):
 
 def allocate(megabytes):
     return len(b"x" * (megabytes * 2**20))
+
+def flood(megabytes):
+    import sys
+    for _ in range(megabytes * 16):
+        sys.stderr.write("x" * 2**16)
+    return "flooded"
+
+def try_import(name):
+    import importlib
+    try:
+        importlib.import_module(name)
+        return "imported"
+    except ImportError as exc:
+        return f"ImportError: {exc}"
 
 def hang():
     while True:
@@ -169,10 +184,38 @@ def test_process_count_is_bounded(worker):
     assert worker.fork_many(100) < 32
 
 
-def test_memory_is_bounded_and_the_worker_is_replaced(worker):
-    with pytest.raises(SubmissionError, match="SIGKILL"):
+def test_memory_is_bounded_in_the_words_of_every_sandbox(worker):
+    """RLIMIT_AS, as in bwrap: a MemoryError named as the memory limit, and the next call works."""
+    with pytest.raises(SubmissionError, match=r"ran out of memory \(the limit is 256 MiB") as raised:
         worker.allocate(600)
+    assert raised.value.kind == Outcome.CRASH
     assert worker.allocate(16) == 16 * 2**20
+
+
+def test_output_past_the_limit_is_named_as_in_bwrap(engine):
+    """The log's cap (RLIMIT_FSIZE on bwrap's log file) ends the worker, in the same words."""
+    sandbox = DockerSandbox(Limits(file_bytes=2**20))
+    handle = Student(sandbox, PROBES, "probes")
+    try:
+        handle.begin_test(5.0, "test of flood")
+        with pytest.raises(SubmissionError, match=r"went over the 1 MiB limit on printed output") as raised:
+            handle.flood(4)
+        assert raised.value.kind == Outcome.CRASH
+        assert len(handle.output()) <= 8192
+    finally:
+        handle.close()
+        sandbox.close()
+
+
+def test_blocked_modules_are_hidden_as_in_bwrap(engine):
+    sandbox = DockerSandbox(Limits(blocked_modules=("torch",)))
+    handle = Student(sandbox, PROBES, "probes")
+    try:
+        assert handle.try_import("torch") == "ImportError: torch is not available in this assignment (it is numpy only)"
+        assert handle.try_import("numpy") == "imported"
+    finally:
+        handle.close()
+        sandbox.close()
 
 
 def test_hang_is_killed_at_the_deadline_and_next_call_works(worker, engine):

@@ -4,7 +4,7 @@ import subprocess
 from typing import IO
 
 from ..course import PACKAGE_DIR
-from ..limits import Limits
+from ..limits import MEMORY, Limits
 from ..procs import cmdline, kill_group, process_tree, subtree, tree_cpu_seconds
 from .slots import Slot
 
@@ -24,6 +24,7 @@ class Sandbox:
         self.limits = limits
         self.gpu = gpu
         self.slot: Slot | None = None
+        self._oom_kills = 0  # the slot's count of out-of-memory kills when the last worker started
 
     @property
     def uid(self) -> int | None:
@@ -31,6 +32,21 @@ class Sandbox:
 
     def start(self, module_source: bytes, module_name: str, log_file: IO[bytes]) -> subprocess.Popen:
         raise NotImplementedError
+
+    def started(self) -> None:
+        """Note what a new worker's limits are measured from (subclasses call it in start)."""
+        if self.slot and self.slot.cgroups:
+            self._oom_kills = self.slot.cgroups.oom_kills()
+
+    def exceeded(self, process: subprocess.Popen) -> str | None:
+        """The limit a dead worker went over (limits.MEMORY or OUTPUT), where this backend can tell.
+
+        Here: an out-of-memory kill in the slot's cgroup since the worker started.
+        Going over the output limit shows in the worker itself (RLIMIT_FSIZE: File too large).
+        """
+        if self.slot and self.slot.cgroups and self.slot.cgroups.oom_kills() > self._oom_kills:
+            return MEMORY
+        return None
 
     def close(self) -> None:
         """Release what the backend holds (a slot, a temp dir)."""

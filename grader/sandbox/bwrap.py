@@ -62,6 +62,7 @@ class BwrapSandbox(Sandbox):
         contents.update(self._blocked_modules())
         fds = {inside: _memfd(data) for inside, data in contents.items()}
         argv = self.command(fds, ["/opt/grader/worker.py", f"/submission/{module_name}.py", module_name])
+        self.started()
         try:
             return subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, cwd="/",
@@ -79,8 +80,7 @@ class BwrapSandbox(Sandbox):
             if spec is None or not spec.origin or not spec.origin.startswith(sys.prefix + "/"):
                 continue  # not installed in the venv: nothing to hide
             inside = "/venv" + spec.origin[len(sys.prefix):]
-            replaced[inside] = (f"raise ImportError('{name} is not available in this assignment "
-                                f"(it is numpy only)')\n").encode()
+            replaced[inside] = self.limits.blocked_stub(name)
         return replaced
 
     def _gpu_devices(self) -> list[str]:

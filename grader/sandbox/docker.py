@@ -27,6 +27,7 @@ Configuration (the harness inherits the environment):
     GRADER_DOCKER_CPUS     CPUs per worker (default 1)
     GRADER_DOCKER_GPUS     "all" or a comma list of device ids: pass GPUs to workers
 """
+import json
 import os
 import socket
 import struct
@@ -38,7 +39,8 @@ from pathlib import Path
 
 from .. import codec
 from ..errors import SandboxUnavailable
-from ..limits import GRADE_TIMEOUT, Limits
+from ..files import CACHE_ROOT, atomic_write
+from ..limits import GRADE_TIMEOUT, MEMORY, OUTPUT, Limits
 from .base import PACKAGE_DIR, WORKER_FILES, Sandbox, worker_env
 
 DEFAULT_IMAGE = "ml-autograder-worker:latest"
@@ -46,14 +48,19 @@ DEFAULT_PYTHON = "/opt/venv/bin/python"
 LABEL = "ml-autograder.worker"
 BACKSTOP_SECONDS = int(GRADE_TIMEOUT) + 60
 FILES_TMPFS = "size=8m,mode=1777,nosuid,nodev,noexec"  # podman rejects uid=
+# Over a folder of the image, runc keeps the folder's mode (root's 0755): the worker's uid owns
+# it instead, so BOOTSTRAP can write a stub there (Docker Engine; podman rejects uid=).
+HIDING_TMPFS = "size=1m,uid=65534,gid=65534,nosuid,nodev,noexec"
 REMOVE_ATTEMPTS = 10      # a container being removed while it stops (see _remove)
 
-# Runs inside the container: argv[1] is the module's name, argv[2:] the paths
-# of the worker's files (worker.py first) and, last, of the module; each
-# arrives on stdin as an 8-byte big-endian length and the bytes. Reads are
-# exact, so the worker's first request stays in the pipe.
+# Runs inside the container: argv[1] is the module's name, argv[2] the address-space
+# limit in bytes (0: none), argv[3:] the paths of the worker's files (worker.py first),
+# of the stubs of blocked packages and, last, of the module; each arrives on stdin as an
+# 8-byte big-endian length and the bytes. Reads are exact, so the worker's first request
+# stays in the pipe. RLIMIT_AS is set here, as bwrap's launcher sets it: Docker has no
+# ulimit for it, and an rlimit is inherited across exec.
 BOOTSTRAP = """\
-import os, sys
+import os, resource, sys
 def take(n):
     data = b""
     while len(data) < n:
@@ -62,13 +69,23 @@ def take(n):
             sys.exit(3)
         data += chunk
     return data
-name, paths = sys.argv[1], sys.argv[2:]
+name, address_space, paths = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 for path in paths:
     size = int.from_bytes(take(8), "big")
     with open(path, "wb") as handle:
         handle.write(take(size))
     os.chmod(path, 0o444)
+if address_space:
+    resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
 os.execv(sys.executable, [sys.executable, "-I", "-B", paths[0], paths[-1], name])
+"""
+# Where each named top-level package is installed in the image (run once per image).
+FIND_PACKAGES = """\
+import importlib.util, json, sys
+def folder(name):
+    spec = importlib.util.find_spec(name)
+    return spec.submodule_search_locations[0] if spec and spec.submodule_search_locations else None
+print(json.dumps({name: folder(name) for name in sys.argv[1:]}))
 """
 
 
@@ -93,9 +110,10 @@ class DockerSandbox(Sandbox):
         self.gpus = gpus if gpus is not None else os.environ.get("GRADER_DOCKER_GPUS") or None
         self.cpus = float(cpus or os.environ.get("GRADER_DOCKER_CPUS") or 1)
         self._started = set()
+        self._blocked = None  # {package folder in the image: stub source}, found on first start
 
-    def host_config(self):
-        """Every confinement setting of a worker container."""
+    def host_config(self, hidden_folders=()):
+        """Every confinement setting of a worker container; hidden_folders get an empty tmpfs."""
         limits, types = self.limits, self._docker.types
         ulimits = [types.Ulimit(name=name, soft=value, hard=value) for name, value in (
             ("nofile", limits.open_files),
@@ -111,8 +129,12 @@ class DockerSandbox(Sandbox):
         return self.client.api.create_host_config(
             network_mode="none", read_only=True,
             tmpfs={"/tmp": f"size={limits.tmpfs_bytes},mode=1777,nosuid,nodev",
-                   "/opt/grader": FILES_TMPFS, "/submission": FILES_TMPFS},
-            mem_limit=limits.memory_bytes, memswap_limit=limits.memory_bytes,
+                   "/opt/grader": FILES_TMPFS, "/submission": FILES_TMPFS,
+                   **{folder: HIDING_TMPFS for folder in hidden_folders}},
+            # the address space is bounded by RLIMIT_AS (BOOTSTRAP); the cgroup bounds it and the
+            # tmpfs together, as a bwrap slot's cgroup does
+            mem_limit=limits.memory_bytes + limits.tmpfs_bytes,
+            memswap_limit=limits.memory_bytes + limits.tmpfs_bytes,
             pids_limit=limits.processes, nano_cpus=int(self.cpus * 1e9),
             cap_drop=["ALL"], security_opt=["no-new-privileges"], ulimits=ulimits,
             binds={host: {"bind": inside, "mode": "ro"} for host, inside in self.volumes},
@@ -120,16 +142,20 @@ class DockerSandbox(Sandbox):
 
     def start(self, module_source, module_name, log_file):
         api = self.client.api
-        paths = [f"/opt/grader/{name}" for name in WORKER_FILES] + [f"/submission/{module_name}.py"]
+        blocked = self.blocked_stubs()
+        files = {f"/opt/grader/{name}": (PACKAGE_DIR / name).read_bytes() for name in WORKER_FILES}
+        files.update({f"{folder}/__init__.py": stub for folder, stub in blocked.items()})
+        files[f"/submission/{module_name}.py"] = module_source
+        address_space = 0 if self.gpus else self.limits.memory_bytes  # CUDA reserves huge ranges
         command = ["timeout", "-s", "KILL", str(BACKSTOP_SECONDS), self.python, "-I", "-B",
-                   "-c", BOOTSTRAP, module_name, *paths]
+                   "-c", BOOTSTRAP, module_name, str(address_space), *files]
         env = worker_env(HOME="/tmp", PATH=f"{os.path.dirname(self.python)}:/usr/bin:/bin")
         try:
             container = api.create_container(
                 self.image, command=command, user="65534:65534", working_dir="/tmp",
                 hostname="sandbox", environment=env, stdin_open=True, tty=False,
                 labels={LABEL: "1"}, name=f"grader-worker-{uuid.uuid4().hex[:12]}",
-                host_config=self.host_config())["Id"]
+                host_config=self.host_config(blocked))["Id"]
         except self._docker.errors.APIError as exc:
             raise SandboxUnavailable(f"could not create a worker container from {self.image}: {exc}") from None
         self._started.add(container)
@@ -141,9 +167,46 @@ class DockerSandbox(Sandbox):
             raise SandboxUnavailable(f"could not start a worker container: {exc}") from None
         process = ContainerProcess(api, container, stream._sock, log_file, self.limits.file_bytes)
         process.pid = _local_pid(api, container)
-        sources = [(PACKAGE_DIR / name).read_bytes() for name in WORKER_FILES] + [module_source]
-        process.stdin.write(b"".join(struct.pack(">Q", len(data)) + data for data in sources))
+        process.stdin.write(b"".join(struct.pack(">Q", len(data)) + data for data in files.values()))
         return process
+
+    def blocked_stubs(self):
+        """{folder of a blocked package in the image: the stub that replaces its __init__.py}.
+
+        The folder is hidden under an empty tmpfs and the stub written there, so
+        `import torch` fails with the words bwrap's stub uses.
+        """
+        if self._blocked is None:
+            folders = self.package_folders(self.limits.blocked_modules) if self.limits.blocked_modules else {}
+            self._blocked = {folder: self.limits.blocked_stub(name) for name, folder in folders.items()}
+        return self._blocked
+
+    def package_folders(self, names):
+        """{name: folder} for the packages among names installed in the worker image.
+
+        Asked of the image once (a short container) and cached by its id.
+        """
+        try:
+            image_id = self.client.images.get(self.image).id
+        except self._docker.errors.DockerException as exc:
+            raise SandboxUnavailable(f"no worker image {self.image}: {exc}") from None
+        cache = CACHE_ROOT / "docker-images" / f"{image_id.replace(':', '-')}.json"
+        try:
+            known = json.loads(cache.read_text())
+        except (OSError, ValueError):
+            known = {}
+        missing = [name for name in names if name not in known]
+        if missing:
+            output = self.client.containers.run(
+                self.image, [self.python, "-I", "-c", FIND_PACKAGES, *missing], user="65534:65534",
+                network_mode="none", read_only=True, cap_drop=["ALL"], remove=True, stderr=False)
+            known.update(json.loads(output))
+            atomic_write(cache, json.dumps(known))
+        return {name: known[name] for name in names if known.get(name)}
+
+    def exceeded(self, process):
+        """OUTPUT when the container's output went over its cap, MEMORY when it was OOM-killed."""
+        return process.exceeded
 
     def cpu_seconds(self, process):
         """On a local engine, the container's process tree as seen from here; a remote one: not counted
@@ -187,6 +250,7 @@ class ContainerProcess:
     def __init__(self, api, container, sock, log_file, log_limit):
         self.api, self.container, self.returncode = api, container, None
         self.pid = None  # the container's first process, where the engine is local (see _local_pid)
+        self.exceeded = None  # OUTPUT or MEMORY: the limit this worker went over
         self._sock = sock
         sock.settimeout(None)  # the SDK's request timeout must not end an idle worker
         self.stdin = _SocketWriter(sock)
@@ -194,12 +258,17 @@ class ContainerProcess:
         self.stdout = os.fdopen(read_end, "rb", buffering=0)
         # O_APPEND on a fresh description: the client seeks in log_file meanwhile.
         self._log = os.open(f"/proc/self/fd/{log_file.fileno()}", os.O_WRONLY | os.O_APPEND)
-        self._log_left = log_limit
+        self._log_limit = log_limit
         self._pump = threading.Thread(target=self._demultiplex, daemon=True)
         self._pump.start()
 
     def _demultiplex(self):
-        """Split Docker's framed stream (8-byte headers: kind, 0, 0, 0, length)."""
+        """Split Docker's framed stream (8-byte headers: kind, 0, 0, 0, length).
+
+        Once the output went over its cap the worker's end is shown to the client
+        (its pipe closes) while the rest of the stream is read and dropped: an
+        engine whose attach stream is not read cannot remove the container.
+        """
         try:
             while True:
                 header = codec.read_exact(self._sock.recv, 8)
@@ -209,26 +278,43 @@ class ContainerProcess:
                 body = codec.read_exact(self._sock.recv, length)
                 if body is None:
                     return
+                if self.exceeded == OUTPUT:
+                    continue  # dropped
                 if kind == 1:
                     _write_all(self._pipe, body)
-                elif kind == 2 and self._log_left > 0:
-                    _write_all(self._log, body[:self._log_left])
-                    self._log_left -= min(len(body), self._log_left)
+                elif kind == 2:
+                    self._log_output(body)
         except (OSError, codec.CodecError):  # the client closed its end, or the socket was shut
             pass
         finally:
-            os.close(self._pipe)
+            self._close_pipe()
             os.close(self._log)
 
+    def _close_pipe(self):
+        if self._pipe is not None:
+            os.close(self._pipe)
+            self._pipe = None
+
+    def _log_output(self, data):
+        """Append to the log, up to its cap (the whole log's size, as RLIMIT_FSIZE caps bwrap's
+        log file). Past it, keep what fits and mark the worker as over its output limit."""
+        room = self._log_limit - os.fstat(self._log).st_size
+        _write_all(self._log, data[:max(room, 0)])
+        if len(data) > room:
+            self.exceeded = OUTPUT
+            self._close_pipe()
+
     def poll(self):
-        if self.returncode is None and not self._pump.is_alive():
+        """The exit code once the worker ended (or went over its output limit: then it is done)."""
+        if self.returncode is None and (self.exceeded == OUTPUT or not self._pump.is_alive()):
             self.returncode = self._exit_code()
         return self.returncode
 
     def wait(self, timeout=None):
-        self._pump.join(timeout)
-        if self._pump.is_alive():
-            raise subprocess.TimeoutExpired("docker worker", timeout)
+        if self.exceeded != OUTPUT:
+            self._pump.join(timeout)
+            if self._pump.is_alive():
+                raise subprocess.TimeoutExpired("docker worker", timeout)
         return self.poll()
 
     def finish(self):
@@ -245,6 +331,8 @@ class ContainerProcess:
 
     def _exit_code(self, patience=10.0):
         """The container's exit code, as Popen reports it (-N for signal N)."""
+        if self.exceeded == OUTPUT:
+            return -9  # still running: the client's kill removes it
         deadline = time.monotonic() + patience
         while time.monotonic() < deadline:
             try:
@@ -252,6 +340,8 @@ class ContainerProcess:
             except Exception:  # removed meanwhile: it was killed
                 return -9
             if not state.get("Running"):
+                if state.get("OOMKilled"):
+                    self.exceeded = MEMORY
                 code = int(state.get("ExitCode", 0))
                 return 128 - code if 128 < code < 128 + 65 else code
             time.sleep(0.02)

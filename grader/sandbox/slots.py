@@ -95,6 +95,17 @@ class Cgroups:
         except (OSError, ValueError):
             return None
 
+    def oom_kills(self) -> int:
+        """How many processes the kernel has killed in this slot for going over its memory (0: unknown)."""
+        for path in self.paths:
+            try:
+                control = (path / "memory.oom_control").read_text().split()
+            except OSError:
+                continue
+            if "oom_kill" in control:
+                return int(control[control.index("oom_kill") + 1])
+        return 0
+
     def join(self) -> None:
         for path in self.paths:
             (path / "cgroup.procs").write_text(str(os.getpid()))
