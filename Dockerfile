@@ -33,14 +33,20 @@ ENV PATH=/opt/venv/bin:$PATH
 USER 65534:65534
 WORKDIR /tmp
 
-# --- grader: the worker plus the course; the reference is readable by root only ---
+# --- grader: the worker plus the course, run by the unprivileged user grader (10001) ---
+# The reference and hidden tests are readable by the group grader alone. The container
+# needs no capability and keeps all of Docker's confinement: with `--sandbox bwrap` inside, run it
+# with docker/seccomp-bwrap.json (docs/deployment.md).
 FROM worker AS grader
 USER root
+RUN groupadd --gid 10001 grader && useradd --uid 10001 --gid 10001 --create-home --home-dir /home/grader \
+        --shell /usr/sbin/nologin grader
 COPY assignments /course/assignments
 COPY reference /course/reference
-RUN chmod -R a+rX /course/assignments && chown -R root:root /course/reference \
-    && chmod -R go-rwx /course/reference
-ENV GRADER_COURSE_ROOT=/course
+RUN chmod -R a+rX /course/assignments && chown -R root:grader /course/reference \
+    && chmod -R u=rwX,g=rX,o= /course/reference
+ENV GRADER_COURSE_ROOT=/course HOME=/home/grader
+USER 10001:10001
 WORKDIR /grading
 ENTRYPOINT ["python", "-m", "grader"]
 CMD ["list"]

@@ -23,14 +23,30 @@ unmount_leftovers() {
     while read -r mount; do umount "$mount" 2>/dev/null || umount -l "$mount" || true; done
 }
 
+# docker.io's packages, installed without starting or enabling the system's own engine
+# (on a systemd host their installation would start docker.service and containerd.service):
+# a policy-rc.d refuses every service start during the install (deb-systemd-invoke and
+# invoke-rc.d honour it), and the units it enabled are disabled again. Only dockerd's
+# binaries are used, by the private engine below.
+install_binaries_only() {
+  echo "dockerd.sh: installing docker.io (binaries only; the system's Docker service is not started)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  local policy=/usr/sbin/policy-rc.d ours=
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && ours=1; fi
+  apt-get install -y -qq docker.io >/dev/null 2>&1 \
+    || { apt-get update -qq && apt-get install -y -qq docker.io >/dev/null; } || { [ -z "$ours" ] || rm -f "$policy"; exit 1; }
+  [ -z "$ours" ] || rm -f "$policy"
+  if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+    systemctl disable --now docker.service docker.socket containerd.service >/dev/null 2>&1 || true
+  fi
+}
+
 case "$action" in
 start)
   if running && [ -S "$SOCKET" ]; then echo "unix://$SOCKET"; exit 0; fi
   if ! command -v dockerd >/dev/null; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-      export DEBIAN_FRONTEND=noninteractive
-      apt-get install -y -qq docker.io >/dev/null 2>&1 \
-        || { apt-get update -qq && apt-get install -y -qq docker.io >/dev/null; }
+      install_binaries_only
     else
       echo "dockerd.sh: dockerd is missing (apt-get install docker.io, as root)" >&2; exit 2
     fi

@@ -16,20 +16,26 @@ if ! { [ -s "$STATE/dockerd.pid" ] && kill -0 "$(cat "$STATE/dockerd.pid")" 2>/d
 stop() { if [ -n "$started_here" ]; then docker/dockerd.sh stop "$STATE"; fi; }
 trap stop EXIT
 began=$SECONDS
+step() { echo; echo "test-docker: [$1/4] $2 ($((SECONDS - began)) s so far)"; }
+step 1 "starting a private Docker Engine, state in $STATE (installs docker.io's binaries when missing)"
 URL="$(docker/dockerd.sh start "$STATE")"
 export DOCKER_HOST="$URL"
-echo "test-docker: engine at $URL ($((SECONDS - began)) s)"
+echo "test-docker: engine at $URL"
 
+step 2 "building the images: base (debootstrap, about a minute from an empty state), worker, grader"
 docker/images.sh
 docker image prune -f >/dev/null  # the layers replaced by this build
-echo "test-docker: images ready ($((SECONDS - began)) s)"
+echo "test-docker: images ready"
 
+SUITES=(tests/test_docker_backend.py tests/test_docker_images.py tests/test_docker_redteam.py
+        tests/test_docker_student.py tests/test_parity.py)
+step 3 "running the container suites, one line per test: ${SUITES[*]}"
 status=0
 GRADER_TEST_DOCKER_URL="$URL" GRADER_TEST_WORKER_IMAGE=ml-autograder-worker:latest \
 GRADER_TEST_GRADER_IMAGE=ml-autograder:latest GRADER_TEST_BASE_IMAGE=ml-autograder-base:bookworm \
-  "$PY" -m pytest -q -p no:cacheprovider --durations=15 -k "not podman" \
-    tests/test_docker_backend.py tests/test_docker_images.py tests/test_docker_redteam.py \
-    tests/test_docker_student.py </dev/null || status=$?
+  "$PY" -m pytest -v -p no:cacheprovider --durations=15 -k "not podman" "${SUITES[@]}" </dev/null || status=$?
+
+step 4 "checking that no container is left, then stopping the engine"
 # Every container the suites made must be gone (workers, graders, Gradescope runs, laptops).
 left="$(docker ps -aq)"
 if [ -n "$left" ]; then

@@ -9,7 +9,7 @@ from .collect import collect
 from .errors import GraderError, SandboxUnavailable, SuiteError, UnknownAssignment, UsageError
 from .grade import Options, grade
 from .report import print_grade_summary, print_student_summary
-from .sandbox import SANDBOXES, choose
+from .sandbox import SANDBOX_HELP, SANDBOXES, choose
 from .similarity import cli as similarity_cli
 from .stubgen import make_stub
 
@@ -59,13 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("assignment", nargs="?")
     p.set_defaults(handler=cmd_list)
 
-    p = commands.add_parser("test", help="run the public tests on your work")
+    p = commands.add_parser("test", help="run the public tests on your work", epilog=SANDBOX_HELP,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("assignment")
     p.add_argument("submission", nargs="?", help="default: assignments/ID/ID.py")
     p.add_argument("--sandbox", choices=SANDBOXES, default="auto")
     p.set_defaults(handler=cmd_test)
 
-    p = commands.add_parser("grade", help="grade one submission with every test")
+    p = commands.add_parser("grade", help="grade one submission with every test", epilog=SANDBOX_HELP,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("assignment")
     p.add_argument("submission")
     p.add_argument("--out", default="out/grade")

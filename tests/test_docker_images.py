@@ -40,6 +40,12 @@ VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 CORRECT = ROOT / "reference" / "polyfit" / "polyfit.py"
 BUGGY = ROOT / "tests" / "corpus" / "polyfit" / "buggy" / "grad_no_factor_2.py"
 CLASS = ("alice.py", "broken.py", "complete.py", "grace.zip")  # from examples/polyfit
+SECCOMP = ROOT / "docker" / "seccomp-bwrap.json"
+GRADER_UID = 10001
+# How docs/deployment.md runs the grader image with bubblewrap inside: its unprivileged
+# user, no capability, no new privileges, Docker's default profile plus bubblewrap's calls,
+# Docker's masked /proc and read-only /proc/sys left as they are.
+HARDENED = {"cap_drop": ["ALL"], "security_opt": ["no-new-privileges", f"seccomp={SECCOMP.read_text()}"]}
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +92,9 @@ def test_worker_image_has_the_runtime_and_no_course(client):
 
 
 def test_grader_image_hides_the_reference_from_the_student_uid(client):
-    code, output = run(client, GRADER, ["-c", "import os; print(sorted(os.listdir('/course/reference')))"],
+    code, output = run(client, GRADER, ["-c", "import os; print(os.getuid(), sorted(os.listdir('/course/reference')))"],
                        entrypoint="python")
+    assert output.split()[0] == str(GRADER_UID), output
     assert code == 0 and "polyfit" in output, output
     code, output = run(client, GRADER, ["-c", "import os; os.listdir('/course/reference')"],
                        entrypoint="python", user="65534:65534")
@@ -117,8 +124,15 @@ def read_gradebook(out):
     return gradebook
 
 
-def batch_in_grader_image(client, submissions, out, sandbox, **options):
+def writable_out(out):
+    """An output folder the grader image's user (10001) can write, as docs/deployment.md says."""
     out.mkdir()
+    out.chmod(0o777)
+    return out
+
+
+def batch_in_grader_image(client, submissions, out, sandbox, **options):
+    writable_out(out)
     command = ["batch", "polyfit", "/grading/in", "--out", "/grading/out", "--jobs", "2", "--sandbox", sandbox]
     volumes = {str(submissions): {"bind": "/grading/in", "mode": "ro"},
                str(out): {"bind": "/grading/out", "mode": "rw"}, **options.pop("volumes", {})}
@@ -135,7 +149,8 @@ def sibling_gradebook(client, submissions, tmp_path_factory):
     gradebook, output = batch_in_grader_image(
         client, submissions, tmp_path_factory.mktemp("sibling") / "out", "docker",
         environment={"GRADER_DOCKER_URL": "unix:///run/engine.sock", "GRADER_DOCKER_IMAGE": WORKER},
-        volumes={socket_path: {"bind": "/run/engine.sock", "mode": "rw"}})
+        volumes={socket_path: {"bind": "/run/engine.sock", "mode": "rw"}},
+        group_add=[str(os.stat(socket_path).st_gid)])  # the socket's group, as the docs say
     return gradebook, output
 
 
@@ -148,34 +163,78 @@ def test_grader_image_grades_a_class_with_sibling_worker_containers(client, sibl
 
 
 def test_grader_image_grades_a_class_with_bwrap_inside(client, submissions, sibling_gradebook, tmp_path):
-    """Workers in bubblewrap inside the grader's container: it needs user namespaces, which
-    Docker's default seccomp (and AppArmor) profile refuses, and to mount a fresh /proc, which
-    Docker's masked /proc paths forbid (`bwrap: Can't mount proc on /newroot/proc`).
-    The same class, the same image: the same gradebook as with sibling containers."""
-    out = tmp_path / "out"
-    out.mkdir()
-    api = client.api
-    host_config = api.create_host_config(
-        network_mode="none", security_opt=["seccomp=unconfined", "apparmor=unconfined"],
-        binds={str(submissions): {"bind": "/grading/in", "mode": "ro"},
-               str(out): {"bind": "/grading/out", "mode": "rw"}})
-    host_config.update(MaskedPaths=[], ReadonlyPaths=[])  # what `--security-opt systempaths=unconfined` sends
+    """Workers in bubblewrap inside the grader's container, hardened as the docs say: the same
+    class, the same image, the same gradebook as with sibling containers."""
+    out = writable_out(tmp_path / "out")
     command = ["batch", "polyfit", "/grading/in", "--out", "/grading/out", "--jobs", "2", "--sandbox", "bwrap"]
-    container = api.create_container(GRADER, command=command, host_config=host_config)["Id"]
-    try:
-        api.start(container)
-        code = api.wait(container, timeout=600)["StatusCode"]
-        output = api.logs(container).decode(errors="replace")
-    finally:
-        api.remove_container(container, force=True)
+    code, output = run(client, GRADER, command, **HARDENED,
+                       volumes={str(submissions): {"bind": "/grading/in", "mode": "ro"},
+                                str(out): {"bind": "/grading/out", "mode": "rw"}})
     assert code == 0, output
     assert read_gradebook(out) == sibling_gradebook[0], output
 
 
+# Runs in the hardened grader container: what its user (and so a student who escaped
+# bubblewrap) could change of the host kernel's settings, and what it holds.
+CONTAINER_CHECK = r"""
+import os
+status = dict(line.split(":	", 1) for line in open("/proc/self/status").read().splitlines() if ":	" in line)
+writable = []
+for top, dirs, files in os.walk("/proc/sys"):
+    writable += [os.path.join(top, f) for f in files if os.access(os.path.join(top, f), os.W_OK)]
+try:
+    open("/proc/sys/kernel/core_pattern", "w").write("|/tmp/x")
+    core = "written"
+except OSError as exc:
+    core = type(exc).__name__
+print(os.getuid(), status["CapEff"].strip(), status["CapPrm"].strip(), status["CapBnd"].strip(),
+      status["NoNewPrivs"].strip(), status["Seccomp"].strip(), core, len(writable))
+"""
+
+
+def test_hardened_grader_container_holds_nothing_and_cannot_write_proc_sys(client):
+    code, output = run(client, GRADER, ["-c", CONTAINER_CHECK], entrypoint="python", **HARDENED)
+    assert code == 0, output
+    uid, effective, permitted, bounding, no_new_privs, seccomp, core, writable = output.split()
+    assert uid == str(GRADER_UID)
+    assert int(effective, 16) == int(permitted, 16) == int(bounding, 16) == 0, output
+    assert no_new_privs == "1" and seccomp == "2", output  # 2: a filter is on
+    assert core != "written" and writable == "0", output  # EROFS: /proc/sys is mounted read-only
+
+
+def test_bubblewrap_inside_refuses_new_user_namespaces_and_shows_no_proc(client, tmp_path):
+    """The worker bubblewrap starts in the hardened container: no /proc of the container, no new
+    user namespace (the seccomp filter standing in for --disable-userns), the network gone."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(textwrap.dedent("""
+        import ctypes, os, socket
+        def check():
+            libc = ctypes.CDLL(None, use_errno=True)
+            unshared = libc.unshare(0x10000000) == 0
+            try:
+                socket.create_connection(("127.0.0.1", 9), timeout=1)
+                network = "reached"
+            except OSError as exc:
+                network = type(exc).__name__
+            return {"unshared": unshared, "proc": sorted(os.listdir("/proc")), "network": network,
+                    "course": os.path.exists("/course")}
+    """))
+    os.chmod(tmp_path, 0o755)
+    script = ("import json; from pathlib import Path; from grader.client import Student; "
+              "from grader.sandbox import make_sandbox; s = make_sandbox('bwrap'); "
+              "h = Student(s, Path('/probe/probe.py').read_bytes(), 'probe'); print(json.dumps(h.check())); "
+              "h.close(); s.close()")
+    code, output = run(client, GRADER, ["-c", script], entrypoint="python", **HARDENED,
+                       volumes={str(tmp_path): {"bind": "/probe", "mode": "ro"}})
+    assert code == 0, output
+    seen = json.loads(output.strip().splitlines()[-1])
+    assert seen == {"unshared": False, "proc": ["cpuinfo"], "network": seen["network"], "course": False}, seen
+    assert seen["network"] != "reached", seen
+
+
 def test_bwrap_is_refused_under_the_default_seccomp_profile(client, submissions, tmp_path):
-    """Without those options bubblewrap cannot start, and the grader says so instead of grading."""
-    out = tmp_path / "out"
-    out.mkdir()
+    """Without our profile bubblewrap cannot start, and the grader says so instead of grading."""
+    out = writable_out(tmp_path / "out")
     code, output = run(client, GRADER, ["grade", "polyfit", "/grading/in/alice.py", "--out", "/grading/out",
                                         "--sandbox", "bwrap"],
                        volumes={str(submissions): {"bind": "/grading/in", "mode": "ro"},

@@ -9,6 +9,7 @@ results on disk at the end of every run, interrupted or not.
 
 Where the grades run: local.py (threads on this machine) or cluster.py (Dask).
 """
+import argparse
 import dataclasses
 import os
 import shutil
@@ -20,7 +21,7 @@ from .. import course, gradebook, lms, similarity
 from ..course import Assignment
 from ..errors import BatchBusy, ExportError, UsageError
 from ..grade import Options, calibrated
-from ..sandbox import SANDBOXES, choose
+from ..sandbox import SANDBOX_HELP, SANDBOXES, choose
 from ..similarity.report import write_all as write_similarity
 from .cluster import run_cluster
 from .display import Progress, print_summary
@@ -99,6 +100,7 @@ def run(assignment: Assignment, source, out_dir, *, jobs: int = 1, options: Opti
 # --- the command ---------------------------------------------------------------------
 
 def configure(parser) -> None:
+    parser.epilog, parser.formatter_class = SANDBOX_HELP, argparse.RawDescriptionHelpFormatter
     parser.add_argument("assignment")
     parser.add_argument("submissions", help="a folder with one entry per student, or an LMS zip")
     parser.add_argument("--out", default="out/batch")

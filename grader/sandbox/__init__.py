@@ -15,8 +15,23 @@ from .docker import DockerSandbox
 from .none import NoSandbox
 
 SANDBOXES = ("auto", "none", "bwrap", "docker")
+SANDBOX_HELP = """\
+sandboxes (--sandbox):
+  auto    bwrap where bubblewrap works, else an error (`grader test`: none, with a note)
+  bwrap   bubblewrap: namespaces, no network, rlimits, a uid and cgroups per slot as root
+  docker  one container per worker through the Docker API (docs/deployment.md)
+  none    a plain subprocess with rlimits: only for code you trust
 
-__all__ = ["SANDBOXES", "PACKAGE_DIR", "Sandbox", "NoSandbox", "BwrapSandbox", "DockerSandbox",
+the docker sandbox reads:
+  GRADER_DOCKER_URL      the engine (default: DOCKER_HOST, else the local socket)
+  GRADER_DOCKER_IMAGE    the worker image (default ml-autograder-worker:latest)
+  GRADER_DOCKER_PYTHON   the interpreter in it (default /opt/venv/bin/python)
+  GRADER_DOCKER_VOLUMES  extra read-only mounts, HOST:INSIDE,...
+  GRADER_DOCKER_CPUS     CPUs per worker (default 1)
+  GRADER_DOCKER_GPUS     all, or a comma list of device ids
+"""
+
+__all__ = ["SANDBOXES", "SANDBOX_HELP", "PACKAGE_DIR", "Sandbox", "NoSandbox", "BwrapSandbox", "DockerSandbox",
            "Limits", "SandboxUnavailable", "bwrap_problem", "make_sandbox", "choose"]
 
 

@@ -3,8 +3,17 @@
 Fresh namespaces (no network, its own PID space), read-only system and
 Python, only the worker and the submission's module visible (passed in as
 memfds), a small tmpfs, a non-root uid per grading slot, rlimits, cgroups
-where writable, and the whole tree killed with the outer process.
+where writable, no new user namespaces, and the whole tree killed with the
+outer process.
+
+Inside an unprivileged container (the grader image with Docker's masked
+/proc and read-only /proc/sys) the kernel refuses a fresh /proc, and
+bubblewrap's --disable-userns cannot write its sysctl: there the worker gets
+no /proc at all (only /proc/cpuinfo, which torch reads), and a seccomp filter
+refuses new user namespaces instead. `bwrap_setup` finds out which applies.
 """
+import dataclasses
+import errno
 import functools
 import importlib.util
 import os
@@ -14,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import IO
 
+from ..errors import SandboxUnavailable
 from ..limits import Limits
 from .base import PACKAGE_DIR, WORKER_FILES, Sandbox, worker_env
 from .slots import Slot, as_user
@@ -23,20 +33,26 @@ from .slots import Slot, as_user
 LAUNCH_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
 
 
+CLONE_NEWUSER = 0x10000000
+CONTAINER_MARKERS = ("/.dockerenv", "/run/.containerenv")  # Docker's and podman's
+
+
 class BwrapSandbox(Sandbox):
-    def __init__(self, limits: Limits = Limits(), gpu: bool = False):
+    def __init__(self, limits: Limits = Limits(), gpu: bool = False, own_proc: bool | None = None):
         super().__init__(limits, gpu)
+        self.own_proc = bwrap_setup().own_proc if own_proc is None else own_proc
         self.slot = Slot(limits, with_cgroups=True) if os.geteuid() == 0 else None
 
     def command(self, fds: dict[str, int], program: list[str]) -> list[str]:
         """The argv running `python program...` in bwrap, as the slot's user.
 
-        fds maps a path inside the sandbox to a readable fd holding its bytes.
+        fds maps a path inside the sandbox to a readable fd holding its bytes;
+        without a fresh /proc, the key "--seccomp" names the filter's fd.
         """
         venv, base = Path(sys.prefix), Path(sys.base_prefix)
         python = "/venv/bin/python" if venv != base else str(Path(sys.executable))
         argv = ["bwrap", "--unshare-all", "--unshare-user", "--uid", "65534", "--gid", "65534",
-                "--disable-userns", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+                "--die-with-parent", "--new-session", "--cap-drop", "ALL",
                 "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin",
                 "--symlink", "usr/sbin", "/sbin", "--symlink", "usr/lib", "/lib",
                 "--symlink", "usr/lib64", "/lib64"]
@@ -44,7 +60,11 @@ class BwrapSandbox(Sandbox):
             argv += ["--ro-bind", str(venv), "/venv"]
         if not str(base).startswith("/usr"):
             argv += ["--ro-bind", str(base), str(base)]
-        argv += ["--proc", "/proc", "--dev", "/dev", *self._gpu_devices(),
+        if self.own_proc:
+            argv += ["--disable-userns", "--proc", "/proc"]
+        else:
+            argv += ["--seccomp", str(fds.pop("--seccomp")), "--ro-bind", "/proc/cpuinfo", "/proc/cpuinfo"]
+        argv += ["--dev", "/dev", *self._gpu_devices(),
                  "--size", str(self.limits.tmpfs_bytes), "--tmpfs", "/tmp",
                  "--dir", "/opt/grader", "--dir", "/submission"]
         for inside, fd in fds.items():
@@ -60,8 +80,10 @@ class BwrapSandbox(Sandbox):
         contents = {f"/opt/grader/{name}": (PACKAGE_DIR / name).read_bytes() for name in WORKER_FILES}
         contents[f"/submission/{module_name}.py"] = module_source
         contents.update(self._blocked_modules())
+        if not self.own_proc:
+            contents["--seccomp"] = no_new_userns_filter()
         fds = {inside: _memfd(data) for inside, data in contents.items()}
-        argv = self.command(fds, ["/opt/grader/worker.py", f"/submission/{module_name}.py", module_name])
+        argv = self.command(dict(fds), ["/opt/grader/worker.py", f"/submission/{module_name}.py", module_name])
         self.started()
         try:
             return subprocess.Popen(
@@ -98,23 +120,71 @@ class BwrapSandbox(Sandbox):
         self.limits.apply(with_nproc=True, address_space=not self.gpu)
 
 
+@dataclasses.dataclass(frozen=True)
+class Setup:
+    problem: str | None   # why bubblewrap cannot start a worker here, or None
+    own_proc: bool        # a fresh /proc and --disable-userns (else: no /proc, the seccomp filter)
+
+
 @functools.cache
+def bwrap_setup() -> Setup:
+    """How bubblewrap can start a Python worker here, or why it cannot."""
+    if shutil.which("bwrap") is None:
+        return Setup("bubblewrap is not installed (apt-get install bubblewrap)", True)
+    problem = _try_worker(own_proc=True)
+    if problem is None or "proc" not in problem:
+        return Setup(problem, True)
+    # "Can't mount proc on /newroot/proc": a container masks parts of its /proc
+    return Setup(_try_worker(own_proc=False), False)
+
+
 def bwrap_problem() -> str | None:
     """None when bubblewrap can start a Python worker here, else why not."""
-    if shutil.which("bwrap") is None:
-        return "bubblewrap is not installed (apt-get install bubblewrap)"
-    sandbox = BwrapSandbox()
+    return bwrap_setup().problem
+
+
+def _try_worker(own_proc: bool) -> str | None:
+    sandbox = BwrapSandbox(own_proc=own_proc)
+    fds = {} if own_proc else {"--seccomp": _memfd(no_new_userns_filter())}
     try:
-        proc = subprocess.run(sandbox.command({}, ["-c", "import numpy"]), capture_output=True,
-                              timeout=30, env=LAUNCH_ENV)
+        proc = subprocess.run(sandbox.command(dict(fds), ["-c", "import numpy"]), capture_output=True,
+                              timeout=30, env=LAUNCH_ENV, pass_fds=tuple(fds.values()))
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap could not start: {exc}"
     finally:
         sandbox.close()
+        for fd in fds.values():
+            os.close(fd)
     if proc.returncode != 0:
         detail = proc.stderr.decode(errors="replace").strip().splitlines()
-        return "bubblewrap could not start a Python worker: " + (detail[-1] if detail else f"exit {proc.returncode}")
+        hint = (" (in a container: run it with the seccomp profile docker/seccomp-bwrap.json, "
+                "docs/deployment.md)" if any(Path(p).exists() for p in CONTAINER_MARKERS) else "")
+        return ("bubblewrap could not start a Python worker: "
+                + (detail[-1] if detail else f"exit {proc.returncode}") + hint)
     return None
+
+
+@functools.cache
+def no_new_userns_filter() -> bytes:
+    """A seccomp program (BPF) refusing new user namespaces: what --disable-userns does where
+    it cannot. clone3 reads its flags from memory, out of a filter's reach: it is refused
+    with ENOSYS, and the C library falls back to clone, as under Docker's own profile."""
+    try:
+        import pyseccomp as seccomp  # libseccomp, through ctypes: only this mode needs it
+    except (ImportError, OSError) as exc:
+        raise SandboxUnavailable(f"bubblewrap without a fresh /proc needs libseccomp: {exc}") from None
+    rules = seccomp.SyscallFilter(seccomp.ALLOW)
+    for call in ("unshare", "clone"):
+        rules.add_rule(seccomp.ERRNO(errno.EPERM), call,
+                       seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_NEWUSER, CLONE_NEWUSER))
+    rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
+    fd = os.memfd_create("seccomp", 0)
+    try:
+        with os.fdopen(os.dup(fd), "wb") as handle:
+            rules.export_bpf(handle)
+        return os.pread(fd, 1 << 16, 0)
+    finally:
+        os.close(fd)
 
 
 def _memfd(data: bytes) -> int:
