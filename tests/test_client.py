@@ -6,8 +6,10 @@ import pytest
 
 from grader.client import Student
 from grader.errors import SubmissionError
-from grader.limits import Limits
-from grader.sandbox import make_sandbox
+from grader.limits import MEMORY, Limits
+from grader.sandbox import NoSandbox, make_sandbox
+from grader.sandbox.slots import Cgroups
+from grader.vocabulary import Outcome
 
 from conftest import needs_bwrap
 
@@ -36,6 +38,12 @@ def crash():
 
 def unreadable():
     return object()
+
+def hoard(megabytes):
+    return len(bytearray(megabytes * 2**20))
+
+def killed():
+    os.kill(os.getpid(), signal.SIGKILL)
 
 def busy(seconds):
     end = time.process_time() + seconds
@@ -102,8 +110,42 @@ def test_each_failure_is_explained_and_the_next_call_still_works(student, fn, ar
 
 
 def test_output_floods_are_cut_by_the_file_size_limit(student):
-    assert "File too large" in expect_error(student, "flood")
+    message = expect_error(student, "flood")
+    assert "went over the 8 MiB limit on printed output and written files (File too large" in message
     assert len(student.output()) <= 8192
+
+
+def test_going_over_the_memory_limit_is_a_crash_named_as_such(student):
+    with pytest.raises(SubmissionError, match=r"ran out of memory \(the limit is 1 GiB") as raised:
+        call(student, "hoard", 2048)
+    assert raised.value.kind == Outcome.CRASH
+    assert call(student, "hoard", 16) == 16 * 2**20
+
+
+class OomKillingSandbox(NoSandbox):
+    """A sandbox that reports its dead worker as killed for memory (a cgroup's OOM kill)."""
+
+    def exceeded(self, process):
+        return MEMORY
+
+
+def test_an_oom_kill_reads_like_a_memory_error():
+    sandbox = OomKillingSandbox(Limits(memory_bytes=2**30))
+    handle = Student(sandbox, MODULE, "mod")
+    try:
+        with pytest.raises(SubmissionError, match=r"ran out of memory \(the limit is 1 GiB.*during killed"):
+            call(handle, "killed")
+    finally:
+        handle.close()
+        sandbox.close()
+
+
+def test_a_slot_counts_its_oom_kills(tmp_path):
+    cgroups = Cgroups.__new__(Cgroups)
+    cgroups.paths = [tmp_path]
+    assert cgroups.oom_kills() == 0
+    (tmp_path / "memory.oom_control").write_text("oom_kill_disable 0\nunder_oom 0\noom_kill 3\n")
+    assert cgroups.oom_kills() == 3
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -23,9 +23,9 @@ from docker_engines import engine as start_engine
 from grader import course
 from grader.client import Student
 from grader.errors import SandboxUnavailable, SubmissionError
-from grader.sandbox.docker import LABEL, DockerSandbox, _local_pid
+from grader.sandbox.docker import LABEL, ContainerProcess, DockerSandbox, _local_pid
 from grader.grade import Options, grade
-from grader.limits import Limits, wall_cap
+from grader.limits import MEMORY, Limits, wall_cap
 from grader.vocabulary import Outcome
 
 PROBES = b'''
@@ -317,3 +317,33 @@ def test_dockerfile_structure():
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ".venv" in ignored and "tests" in ignored and "reference" not in ignored
     assert not any(pattern.startswith("docker") for pattern in ignored)  # docker/wheels is a build input
+
+
+class FakeEngine:
+    """What ContainerProcess asks of the Docker API about a container that has ended."""
+
+    def __init__(self, state):
+        self.state = state
+
+    def inspect_container(self, container):
+        return {"State": self.state}
+
+
+def ended_container(state, tmp_path):
+    """A ContainerProcess whose attach stream has already closed (no engine needed)."""
+    ours, theirs = socket.socketpair()
+    theirs.close()
+    with open(tmp_path / "log", "wb") as log:
+        process = ContainerProcess(FakeEngine(state), "c0ffee", ours, log, 2**20)
+        process.wait(timeout=5)
+    return process
+
+
+def test_an_oom_killed_container_is_reported_as_out_of_memory(tmp_path):
+    process = ended_container({"Running": False, "OOMKilled": True, "ExitCode": 137}, tmp_path)
+    assert process.returncode == -9 and process.exceeded == MEMORY
+
+
+def test_a_container_that_exited_is_not_reported_as_out_of_memory(tmp_path):
+    process = ended_container({"Running": False, "OOMKilled": False, "ExitCode": 3}, tmp_path)
+    assert process.returncode == 3 and process.exceeded is None
