@@ -312,8 +312,10 @@ def test_dockerfile_structure():
     assert "grader/templates/setup.sh" in runs and "VENV=/opt/venv" in runs
     assert runs.startswith("--mount=type=bind,from=wheels,target=/wheels") and "WHEELS=/wheels" in runs
     assert ("USER", "65534:65534") in worker
-    assert ("ENV", "GRADER_COURSE_ROOT=/course") in grader_stage
-    assert any("go-rwx /course/reference" in args for _, args in grader_stage)
+    assert ("ENV", "GRADER_COURSE_ROOT=/course HOME=/home/grader") in grader_stage
+    assert any("chown -R root:grader /course/reference" in args and "g=rX,o= /course/reference" in args
+               for _, args in grader_stage)
+    assert grader_stage[-4] == ("USER", "10001:10001")  # the grader never runs as root
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ".venv" in ignored and "tests" in ignored and "reference" not in ignored
     assert not any(pattern.startswith("docker") for pattern in ignored)  # docker/wheels is a build input
