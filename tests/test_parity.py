@@ -47,6 +47,7 @@ def stage_corpus(assignment_id, inbox, kinds=("correct", "buggy")):
 def stage_attacks(inbox, scratch):
     """Every red-team attack as one student of a polyfit class (the twin too)."""
     inbox.mkdir(parents=True)
+    scratch.mkdir(parents=True)
     secret = scratch / "host-secret"
     secret.write_text("parity-host-secret")
     for path in [redteam.TWIN, *redteam.ATTACKS]:
@@ -105,10 +106,12 @@ def test_the_corpus_gets_the_same_grades_on_every_sandbox(assignment_id, engine,
     bwrap = batch(assignment_id, inbox, tmp_path / "bwrap", "bwrap")
     docker = batch(assignment_id, inbox, tmp_path / "docker", "docker")
     assert len(bwrap) == len(list(inbox.iterdir())), sorted(bwrap)
-    assert differences(bwrap, docker, "bwrap", "docker") == []
+    found = differences(bwrap, docker, "bwrap", "docker")
+    assert not found, "\n".join(found)
     honest = stage_corpus(assignment_id, tmp_path / "honest", kinds=("correct",))
     unsandboxed = batch(assignment_id, honest, tmp_path / "none", "none")
-    assert differences({k: v for k, v in bwrap.items() if k in unsandboxed}, unsandboxed, "bwrap", "none") == []
+    found = differences({k: v for k, v in bwrap.items() if k in unsandboxed}, unsandboxed, "bwrap", "none")
+    assert not found, "\n".join(found)
 
 
 @needs_bwrap
@@ -117,7 +120,8 @@ def test_every_attack_gets_the_same_grade_on_bwrap_and_docker(engine, tmp_path):
     bwrap = batch("polyfit", inbox, tmp_path / "bwrap", "bwrap")
     docker = batch("polyfit", inbox, tmp_path / "docker", "docker")
     assert len(bwrap) >= len(redteam.ATTACKS) - 2, sorted(bwrap)
-    assert differences(bwrap, docker, "bwrap", "docker") == []
+    found = differences(bwrap, docker, "bwrap", "docker")
+    assert not found, "\n".join(found)
 
 
 def test_differences_are_found():

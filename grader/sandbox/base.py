@@ -68,7 +68,8 @@ class Sandbox:
         children = process_tree()
         for pid in subtree(children, process.pid):  # parents before children
             argv = cmdline(pid).split(b"\0")
-            if os.path.basename(argv[0]).startswith(b"python") and any(a.endswith(b"worker.py") for a in argv):
+            # `python -I -B .../worker.py MODULE NAME` in every backend (not docker's bootstrap, its parent)
+            if os.path.basename(argv[0]).startswith(b"python") and len(argv) > 3 and argv[3].endswith(b"worker.py"):
                 try:
                     os.kill(pid, signum)
                     return True
@@ -91,7 +92,10 @@ class Sandbox:
 def worker_env(**extra: str) -> dict[str, str]:
     """The environment a worker starts with: nothing of the grader's own."""
     env = {"LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "OPENBLAS_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+           "OPENBLAS_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
+           # one malloc arena: glibc reserves 64 MiB of address space per thread arena, which
+           # would make RLIMIT_AS depend on how many CPUs the C library sees in each sandbox
+           "MALLOC_ARENA_MAX": "1"}
     for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # machine quirks, see env docs
         if key in os.environ:
             env[key] = os.environ[key]

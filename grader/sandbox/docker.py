@@ -5,15 +5,22 @@ Each worker is a fresh container from a worker image (see the Dockerfile's
 pids, CPU and rlimit bounds, every capability dropped, no-new-privileges and
 the unprivileged uid 65534. It runs
 
-    timeout -s KILL BACKSTOP PYTHON -I -B -c BOOTSTRAP ...
+    PYTHON -I -B -c BOOTSTRAP ...
 
 BOOTSTRAP reads worker.py, codec.py and the submission's module from stdin
 into tmpfs mounts at /opt/grader/ and /submission/ (the same layout as the
-bwrap backend) and execs the worker, which then speaks codec frames on the
+bwrap backend) and starts the worker, which then speaks codec frames on the
 same stdin/stdout. Sending the files through stdin needs no shared folder
 with the engine and no `put_archive` (which refuses read-only roots), so a
-remote engine works too. `timeout` as the container's first process is a
-wall-clock backstop: no container outlives a grade even if the grader dies.
+remote engine works too. The bootstrap stays as the container's first
+process (its init, which no process inside can kill) and is a wall-clock
+backstop: no container outlives a grade even if the grader dies.
+
+The limits are bwrap's (docs/architecture.md, "One limits model"): RLIMIT_AS
+set by the bootstrap, memory plus tmpfs in the container's cgroup, the
+worker's output in a file under RLIMIT_FSIZE (relayed by the bootstrap, which
+stays as the worker's parent), and each blocked package's folder hidden under
+a tmpfs holding bwrap's ImportError stub.
 
 Docker multiplexes stdout and stderr on one attach socket when there is no
 tty; a thread splits it: stdout into a real pipe (the client selects and
@@ -51,16 +58,31 @@ FILES_TMPFS = "size=8m,mode=1777,nosuid,nodev,noexec"  # podman rejects uid=
 # Over a folder of the image, runc keeps the folder's mode (root's 0755): the worker's uid owns
 # it instead, so BOOTSTRAP can write a stub there (Docker Engine; podman rejects uid=).
 HIDING_TMPFS = "size=1m,uid=65534,gid=65534,nosuid,nodev,noexec"
+OUTPUT_FILE = "/opt/output/log"  # the worker's stdout and stderr (see BOOTSTRAP)
 REMOVE_ATTEMPTS = 10      # a container being removed while it stops (see _remove)
 
-# Runs inside the container: argv[1] is the module's name, argv[2] the address-space
-# limit in bytes (0: none), argv[3:] the paths of the worker's files (worker.py first),
-# of the stubs of blocked packages and, last, of the module; each arrives on stdin as an
-# 8-byte big-endian length and the bytes. Reads are exact, so the worker's first request
-# stays in the pipe. RLIMIT_AS is set here, as bwrap's launcher sets it: Docker has no
-# ulimit for it, and an rlimit is inherited across exec.
+# Runs inside the container as its first process: argv[1] is the module's name, argv[2]
+# the address-space limit in bytes (0: none), argv[3] how many bytes the grade's earlier
+# workers printed, argv[4] the wall-clock backstop in seconds, argv[5:] the paths of the
+# worker's files (worker.py first), of the stubs of blocked packages and, last, of the
+# module; each arrives on stdin as an 8-byte big-endian length and the bytes. Reads are
+# exact, so the worker's first request stays in the pipe.
+#
+# Limits as bwrap's launcher sets them: RLIMIT_AS for the worker (Docker has no ulimit for
+# it), and the worker's output goes to a file, as into bwrap's log file, so RLIMIT_FSIZE
+# (the container's fsize ulimit) ends a flood the same way: the write fails with "File too
+# large" once the grade's output reaches the limit (the file starts as a hole of the bytes
+# already printed). This process stays as the worker's parent and the container's init,
+# as bwrap's own init does: a signal from inside cannot kill it, it holds neither end of
+# the request channel, it copies the file's growth to the container's stderr (which the
+# harness reads), and when the worker ends it copies the rest and ends with the worker's
+# status, taking every process left in the container with it.
 BOOTSTRAP = """\
-import os, resource, sys
+import os, resource, signal, sys, time
+def backstop(signum, frame):
+    os._exit(137)
+signal.signal(signal.SIGALRM, backstop)
+signal.alarm(int(sys.argv[4]))
 def take(n):
     data = b""
     while len(data) < n:
@@ -69,16 +91,43 @@ def take(n):
             sys.exit(3)
         data += chunk
     return data
-name, address_space, paths = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+def copy(source):
+    while True:
+        data = os.read(source, 1 << 16)
+        if not data:
+            return
+        while data:
+            data = data[os.write(2, data):]
+name, address_space, printed, paths = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[5:]
 for path in paths:
     size = int.from_bytes(take(8), "big")
     with open(path, "wb") as handle:
         handle.write(take(size))
     os.chmod(path, 0o444)
-if address_space:
-    resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-os.execv(sys.executable, [sys.executable, "-I", "-B", paths[0], paths[-1], name])
-"""
+log = os.open(OUTPUT, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+os.ftruncate(log, printed)
+worker = os.fork()
+if worker == 0:
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    os.dup2(log, 2)
+    os.close(log)
+    if address_space:
+        resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+    os.execv(sys.executable, [sys.executable, "-I", "-B", paths[0], paths[-1], name])
+for fd in (log, 0, 1):
+    os.close(fd)
+source = os.open(OUTPUT, os.O_RDONLY)
+os.lseek(source, printed, os.SEEK_SET)
+while True:
+    copy(source)
+    ended, status = os.waitpid(worker, os.WNOHANG)
+    if ended:
+        copy(source)
+        code = os.waitstatus_to_exitcode(status)
+        os._exit(128 - code if code < 0 else code)
+    time.sleep(0.02)
+""".replace("OUTPUT", repr(OUTPUT_FILE))
 # Where each named top-level package is installed in the image (run once per image).
 FIND_PACKAGES = """\
 import importlib.util, json, sys
@@ -130,6 +179,7 @@ class DockerSandbox(Sandbox):
             network_mode="none", read_only=True,
             tmpfs={"/tmp": f"size={limits.tmpfs_bytes},mode=1777,nosuid,nodev",
                    "/opt/grader": FILES_TMPFS, "/submission": FILES_TMPFS,
+                   os.path.dirname(OUTPUT_FILE): f"size={limits.file_bytes},mode=1777,nosuid,nodev,noexec",
                    **{folder: HIDING_TMPFS for folder in hidden_folders}},
             # the address space is bounded by RLIMIT_AS (BOOTSTRAP); the cgroup bounds it and the
             # tmpfs together, as a bwrap slot's cgroup does
@@ -147,8 +197,9 @@ class DockerSandbox(Sandbox):
         files.update({f"{folder}/__init__.py": stub for folder, stub in blocked.items()})
         files[f"/submission/{module_name}.py"] = module_source
         address_space = 0 if self.gpus else self.limits.memory_bytes  # CUDA reserves huge ranges
-        command = ["timeout", "-s", "KILL", str(BACKSTOP_SECONDS), self.python, "-I", "-B",
-                   "-c", BOOTSTRAP, module_name, str(address_space), *files]
+        printed = os.fstat(log_file.fileno()).st_size
+        command = [self.python, "-I", "-B", "-c", BOOTSTRAP, module_name, str(address_space), str(printed),
+                   str(BACKSTOP_SECONDS), *files]
         env = worker_env(HOME="/tmp", PATH=f"{os.path.dirname(self.python)}:/usr/bin:/bin")
         try:
             container = api.create_container(
@@ -214,7 +265,7 @@ class DockerSandbox(Sandbox):
         return super().cpu_seconds(process) if process.pid is not None else None
 
     def signal_worker(self, process, signum):
-        """On a local engine, the worker itself (the container's first process, `timeout`,
+        """On a local engine, the worker itself (the container's first process, the bootstrap,
         passes no signal on); a remote one: not possible."""
         return process.pid is not None and super().signal_worker(process, signum)
 
