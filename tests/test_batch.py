@@ -227,7 +227,8 @@ def test_cluster_batch_survives_a_killed_worker(tmp_path):
         pids = sorted(client.run(os.getpid).values())
         progress = _KillAWorkerOnFirstResult(pids[0])
         summary = batch.run(course.load("polyfit"), class_dir, out,
-                            options=Options(sandbox="none"), cluster=cluster.scheduler_address,
+                            options=Options(sandbox="none"),
+                            cluster=batch.Cluster(cluster.scheduler_address, insecure=True),
                             progress=progress)
     assert progress.killed and not summary.interrupted
     book = _gradebook(out)
