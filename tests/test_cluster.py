@@ -230,7 +230,7 @@ def test_the_scheduler_killed_mid_batch_leaves_what_is_stored_and_resumes(certs,
     class_dir = tmp_path / "class"
     class_dir.mkdir()
     for n in range(6):
-        (class_dir / f"student{n}.py").write_text(slow(2))
+        (class_dir / f"student{n}.py").write_text(slow(1))
     with socket.socket() as probe:   # a port to start the scheduler on again
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
