@@ -122,9 +122,11 @@ class _Batch:
                 entry = self.running.pop(future)
                 self._finish(entry, future)
                 self._fill(waiting)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(Exception):
                 self.client.cancel(list(self.running))
+            if isinstance(exc, Exception) and not isinstance(exc, GraderError) and self.client.status != "running":
+                raise ClusterLost(f"lost the scheduler ({type(exc).__name__}: {exc})") from None
             raise
 
     def _fill(self, waiting: Iterator[Entry]) -> None:
