@@ -81,7 +81,7 @@ def print_summary(summary, command: str) -> None:
     print(f"gradebook: {summary.out / 'gradebook.csv'}  report: {summary.out / 'report.html'}")
     missing = len(summary.entries) - summary.stored
     if summary.lost:
-        print(f"the cluster was lost: {summary.lost}", file=sys.stderr)
+        print(f"grader: the batch stopped: {summary.lost}", file=sys.stderr)
     if summary.not_graded:
         print(f"{len(summary.not_graded)} submission(s) could not be graded (status \"not graded\" in "
               "gradebook.csv, with why); they are not stamped, and the next run grades them again.",
