@@ -6,8 +6,9 @@ dashboards local, then runs `grader batch polyfit CLASS --cluster tls://...`
 as its own process for each class size (default 200, then 1,000; the mix of
 bench/batch_throughput.py: half correct, a third buggy, the rest broken) and
 prints its wall time, submissions per minute and peak RSS (the batch
-process alone, from wait4). The client streams submissions, so its memory
-should not grow with the class.
+process alone, from wait4). The client streams submissions (only the grades
+in flight are in memory while grading); the end of the run (code similarity,
+gradebook.csv, report.html) still reads every stored result.
 
     nice -n 10 .venv/bin/python bench/cluster_class.py [--sizes 200 1000] [--sandbox auto|bwrap|none]
 """
