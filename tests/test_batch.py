@@ -173,6 +173,7 @@ def test_a_killed_batch_loses_nothing_leaves_nothing_and_resumes(tmp_path):
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 130, output
+    assert f"run again:\n  grader batch polyfit {class_dir} --out {out}" in output, output
 
     for _ in range(50):  # bwrap's --die-with-parent works asynchronously
         if not _processes_mentioning(marker.encode()):

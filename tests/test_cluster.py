@@ -203,6 +203,24 @@ def test_a_tls_cluster_grades_a_class_as_local_does_and_refuses_strangers(cluste
     assert plain.returncode == 2 and "refusing a tcp:// scheduler" in plain.stderr, plain.stderr
 
 
+def test_a_submission_graded_on_the_cluster_cannot_reach_the_scheduler_or_a_worker(cluster, tmp_path):
+    ports = sorted({a.port for p in (cluster.scheduler, *cluster.workers) for a in _listening(p.pid)})
+    probe = (f"import socket\nREACHED = []\nfor port in {ports}:\n    try:\n"
+             "        socket.create_connection(('127.0.0.1', port), timeout=2).close()\n"
+             "        REACHED.append(port)\n    except OSError:\n        pass\n")
+    namespace = {}
+    exec(probe, namespace)   # outside a sandbox every one of them answers: the probe can tell
+    assert namespace["REACHED"] == ports
+    class_dir = tmp_path / "class"
+    class_dir.mkdir()
+    (class_dir / "mallory.py").write_text(probe + "if REACHED:\n    raise SystemExit(f'reached {REACHED}')\n"
+                                          + CORRECT)
+    result = _cluster_cli(cluster, class_dir, tmp_path / "out")
+    assert result.returncode == 0, result.stdout + result.stderr
+    row = _gradebook(tmp_path / "out")["mallory"]
+    assert (row["total"], row["status"]) == (FULL, "ok"), row
+
+
 def test_a_killed_client_leaves_a_gradebook_the_next_run_rebuilds_first(cluster, classroom, tmp_path):
     class_dir = tmp_path / "class"
     class_dir.mkdir()
