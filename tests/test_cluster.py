@@ -23,6 +23,7 @@ import pytest
 
 from conftest import ROOT, default_sandbox, needs_bwrap, run_cli
 from grader import batch, course
+from grader.batch import cluster as cluster_module
 from grader.batch.cluster import SCRATCH
 from grader.batch.resume import course_stamp, results_from
 from grader.batch.tls import make_certs
@@ -219,6 +220,25 @@ def test_a_submission_graded_on_the_cluster_cannot_reach_the_scheduler_or_a_work
     assert result.returncode == 0, result.stdout + result.stderr
     row = _gradebook(tmp_path / "out")["mallory"]
     assert (row["total"], row["status"]) == (FULL, "ok"), row
+
+
+def test_submissions_are_read_only_as_grades_finish(cluster, classroom, tmp_path, monkeypatch):
+    """Memory bounded by the grades in flight: with --jobs 2, never more than two submissions read and
+    not yet stored."""
+    events = []
+    real_pack = cluster_module.pack
+    monkeypatch.setattr(cluster_module, "pack", lambda path: events.append("read") or real_pack(path))
+
+    class Recorder(batch.Progress):
+        def advance(self, student, data):
+            events.append("stored")
+            super().advance(student, data)
+    summary = batch.run(course.load("polyfit"), classroom[0], tmp_path / "out", compare=False,
+                        options=Options(sandbox=default_sandbox()), progress=Recorder(None),
+                        cluster=batch.Cluster(cluster.address, cluster.certs, in_flight=2))
+    assert len(summary.graded) == 6 and events.count("read") == 6
+    held = [events[:n].count("read") - events[:n].count("stored") for n in range(1, len(events) + 1)]
+    assert max(held) == 2, events
 
 
 def test_a_killed_client_leaves_a_gradebook_the_next_run_rebuilds_first(cluster, classroom, tmp_path):

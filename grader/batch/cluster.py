@@ -65,6 +65,8 @@ class Cluster:
             if self.certs is None:
                 raise UsageError(f"--cluster {self.address}: a tls:// scheduler needs --certs DIR "
                                  "(ca.pem, client.pem, client-key.pem; `grader cluster certs DIR` makes them)")
+        elif self.certs is not None:
+            raise UsageError(f"--certs is for a tls:// scheduler, and {self.address} is {scheme}://")
         elif not self.insecure:
             raise UsageError(
                 f"--cluster {self.address}: refusing a {scheme}:// scheduler. Anyone who can reach it "
