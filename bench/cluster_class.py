@@ -96,12 +96,16 @@ def main():
                 elapsed, peak, tail = grade_class(address, certs, source, scratch / f"out-{size}", sandbox)
                 print(f"{size:>11} {elapsed:>9.1f} {60 * size / elapsed:>10.1f} {peak:>15.1f}", flush=True)
                 print("   " + " | ".join(tail), flush=True)
-        finally:
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                process.wait()
-
+        finally:   # the workers first: one told to stop while its scheduler closes can hang in Dask
+            for group in (processes[1:], processes[:1]):
+                for process in group:
+                    process.terminate()
+                for process in group:
+                    try:
+                        process.wait(timeout=20)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+                        process.wait()
 
 if __name__ == "__main__":
     main()

@@ -94,17 +94,21 @@ class Dask:
         return [process for process, _ in started]
 
     def stop(self, processes=None):
-        for process in processes if processes is not None else [*self.workers, self.scheduler]:
-            if process is not None and process.poll() is None:
-                process.terminate()
-        for process in processes if processes is not None else [*self.workers, self.scheduler]:
-            if process is None:
-                continue
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        """Workers first, then the scheduler: a worker told to stop while its scheduler closes can
+        hang in Dask's own shutdown (distributed 2026.11), so it is killed after 20 s."""
+        everything = processes is None
+        for group in ([*self.workers], [self.scheduler]) if everything else (processes,):
+            for process in group:
+                if process is not None and process.poll() is None:
+                    process.terminate()
+            for process in group:
+                if process is None:
+                    continue
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
 
 
 def _listening(pid):
