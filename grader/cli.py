@@ -5,6 +5,7 @@ import tempfile
 from pathlib import Path
 
 from . import audit, batch, course, export, release
+from .batch import tls
 from .collect import collect
 from .errors import GraderError, SandboxUnavailable, SuiteError, UnknownAssignment, UsageError
 from .grade import Options, grade
@@ -18,6 +19,7 @@ from .stubgen import make_stub
 EXTENSIONS = {
     "audit": (audit, "grade mutants of the reference: which realistic bugs do the suites miss?"),
     "batch": (batch, "grade every submission in a folder or LMS zip"),
+    "cluster": (tls, "grading on a Dask cluster: `grader cluster certs DIR` makes its TLS certificates"),
     "export": (export, "build a Gradescope autograder zip"),
     "release": (release, "write the student repository (no reference, no hidden tests)"),
     "similarity": (similarity_cli, "find pairs of submissions that share unusual code"),
@@ -27,6 +29,7 @@ EXTENSIONS = {
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)   # as typed, for "resume with: ..."
     try:
         return args.handler(args)
     except UnknownAssignment as exc:

@@ -64,13 +64,16 @@ class Assignment:
         return tuple(m for m in ("numpy", "torch") if m not in self.limits.blocked_modules)
 
     def suites_fingerprint(self, hidden: bool, cuda: bool) -> str:
-        """sha256 of what decides a grade besides the submission: suites, reference, settings."""
+        """sha256 of what decides a grade besides the submission: suites, reference, settings, data."""
         digest = hashlib.sha256(f"hidden={hidden} cuda={cuda}".encode())
         files = [*self.suites(hidden=hidden), self.folder / "assignment.toml"]
         if self.reference:
             files.append(self.reference)
         for path in files:
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        if self.limits.data_folder:
+            for path in sorted(p for p in Path(self.limits.data_folder).rglob("*") if p.is_file()):
+                digest.update(path.relative_to(self.folder).as_posix().encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()
 
     def suites(self, hidden: bool = True) -> list[Path]:

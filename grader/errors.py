@@ -46,6 +46,28 @@ class BatchBusy(GraderError, RuntimeError):
     """Another batch is writing to the same folder."""
 
 
+class ClusterLost(GraderError):
+    """The Dask scheduler cannot be reached, or was lost during a batch."""
+
+
+class WorkerRefused(GraderError):
+    """A cluster worker will not grade this task: its course or its sandbox is not the one asked for.
+
+    args: (the message, the worker's address), so the client can keep its
+    later tasks off that worker (the exception travels pickled by Dask).
+    """
+
+    def __init__(self, message: str, worker: str = ""):
+        super().__init__(message, worker)
+
+    @property
+    def worker(self) -> str:
+        return self.args[1]
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 class SubmissionError(GraderError):
     """The submission failed in a test; the message says how, in the student's terms.
 

@@ -38,10 +38,11 @@ class Options:
 
 
 def grade(assignment: Assignment, submission_path, out_dir, options: Options = Options(),
-          harness: HarnessServer | None = None) -> dict:
+          harness: HarnessServer | None = None, scratch: Path | None = None) -> dict:
     """Grade one submission into out_dir (results.json, feedback.md); return the results document.
 
     harness: a warm server to fork the harness from (a batch has one); else a fresh interpreter.
+    scratch: where the grade's private folder (the module, the settings) goes; else the temp folder.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -54,7 +55,7 @@ def grade(assignment: Assignment, submission_path, out_dir, options: Options = O
         results.write_grade(out_dir, data)
         return data
     given = options.budgets or calibrated(assignment, options)
-    with tempfile.TemporaryDirectory(prefix="grade-") as private:
+    with tempfile.TemporaryDirectory(prefix="grade-", dir=scratch) as private:
         private = Path(private)
         module_file = private / f"{assignment.id}.py"
         module_file.write_bytes(source)

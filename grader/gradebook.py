@@ -51,10 +51,17 @@ class Row:
         return failed_cells(self.data)
 
     @property
+    def graded(self):
+        """False for the record of a submission the grader could not grade (counted apart)."""
+        return self.status != Outcome.NOT_GRADED
+
+    @property
     def message(self):
         """Why the status is not ok, in one line ('' when it is ok)."""
         if self.status == Outcome.OK:
             return ""
+        if not self.graded:
+            return self.data["extra_data"].get("not_graded", "")[:300]
         for test in self.data["tests"]:
             if test["status"] == "failed" and test.get("output", "").strip():
                 return test["output"].strip().splitlines()[0][:300]
@@ -85,15 +92,21 @@ def test_columns(rows):
 
 def write_gradebook(out_dir, rows):
     """gradebook.csv: student, total, max, status, message, then one score column per test."""
+    return atomic_write(Path(out_dir) / "gradebook.csv", gradebook_text(rows))
+
+
+def gradebook_text(rows):
+    """gradebook.csv's text (a student not graded has an empty total and max)."""
     columns = test_columns(rows)
     text = io.StringIO(newline="")
     writer = csv.writer(text)
     writer.writerow(["student", "total", "max", "status", "message", *map(_cell, columns.values())])
     for row in rows:
         scores = {t["extra_data"]["nodeid"]: f"{t['score']:g}" for t in row.tests}
-        writer.writerow([_cell(row.student), f"{row.total:g}", f"{row.max:g}", row.status,
+        total, maximum = (f"{row.total:g}", f"{row.max:g}") if row.graded else ("", "")
+        writer.writerow([_cell(row.student), total, maximum, row.status,
                          _cell(row.message), *(scores.get(n, "") for n in columns)])
-    return atomic_write(Path(out_dir) / "gradebook.csv", text.getvalue())
+    return text.getvalue()
 
 
 def _cell(text):
@@ -112,13 +125,16 @@ def write_report(out_dir, rows, assignment_id, elapsed=None, similarity=None):
 
 
 def report_context(rows, assignment_id, elapsed=None):
+    """What report.html shows; the statistics count only the students graded (not the not graded)."""
+    every, rows = rows, [r for r in rows if r.graded]
     totals = [r.total for r in rows]
     maximum = max((r.max for r in rows), default=0.0)
-    counts = Counter(r.status for r in rows)
+    counts = Counter(r.status for r in every)
     tests = _test_stats(rows)
     return {
         "assignment": assignment_id,
-        "students": len(rows),
+        "students": len(every),
+        "not_graded": [r for r in every if not r.graded],
         "maximum": maximum,
         "mean": statistics.fmean(totals) if totals else 0.0,
         "median": statistics.median(totals) if totals else 0.0,
@@ -134,7 +150,7 @@ def report_context(rows, assignment_id, elapsed=None):
         "invalid": [r for r in rows if r.status != Outcome.OK],
         "notebooks": sum(1 for r in rows if r.data["extra_data"].get("cells") is not None),
         "failing_cells": [r for r in rows if r.failed_cells],
-        "rows": rows,
+        "rows": every,
     }
 
 

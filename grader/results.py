@@ -121,6 +121,20 @@ def status(data: dict) -> Outcome:
     return worst(t.get("extra_data", {}).get("failure") for t in data["tests"] if t["status"] == "failed")
 
 
+def not_graded(assignment_id: str, problem: str) -> dict:
+    """The record of a submission the grader could not grade: no test ran, no score is given.
+
+    The grader's fault, not the submission's (a cluster that could not
+    produce the grade, a grader error): a batch stores it without a stamp,
+    lists it apart and grades it again on its next run.
+    """
+    data = build([], [], {"module_name": assignment_id, "status": Outcome.NOT_GRADED})
+    data["extra_data"]["not_graded"] = problem
+    data["output"] = (f"Not graded yet: {problem}. This is the grader's problem, not your submission's; "
+                      "it will be graded again.")
+    return data
+
+
 def stopped_early(data: dict, problem: str, outcome: Outcome) -> dict:
     """Add the stand-in failure saying the grade ended before every test ran; set the status."""
     data["tests"].append({

@@ -19,6 +19,7 @@ class Outcome(str, Enum):
     TIMEOUT = "timeout"                # over its budget
     CRASH = "crash"                    # the worker (or the harness) died
     INVALID = "invalid submission"     # the module cannot be imported or found
+    NOT_GRADED = "not graded"          # a grade's status only: the grader could not grade it (never stamped)
 
     def __str__(self) -> str:
         return self.value
@@ -28,7 +29,7 @@ class Outcome(str, Enum):
 
 
 # The statuses a grade can have, in the order reports list them.
-GRADE_STATUSES = (Outcome.OK, Outcome.TIMEOUT, Outcome.CRASH, Outcome.INVALID)
+GRADE_STATUSES = (Outcome.OK, Outcome.TIMEOUT, Outcome.CRASH, Outcome.INVALID, Outcome.NOT_GRADED)
 # Which failure kinds make a grade's status, most serious first (ERROR leaves it ok).
 _SEVERITY = (Outcome.INVALID, Outcome.TIMEOUT, Outcome.CRASH)
 

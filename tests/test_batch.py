@@ -173,6 +173,7 @@ def test_a_killed_batch_loses_nothing_leaves_nothing_and_resumes(tmp_path):
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=60)
     assert process.returncode == 130, output
+    assert f"run again:\n  grader batch polyfit {class_dir} --out {out}" in output, output
 
     for _ in range(50):  # bwrap's --die-with-parent works asynchronously
         if not _processes_mentioning(marker.encode()):
@@ -227,7 +228,8 @@ def test_cluster_batch_survives_a_killed_worker(tmp_path):
         pids = sorted(client.run(os.getpid).values())
         progress = _KillAWorkerOnFirstResult(pids[0])
         summary = batch.run(course.load("polyfit"), class_dir, out,
-                            options=Options(sandbox="none"), cluster=cluster.scheduler_address,
+                            options=Options(sandbox="none"),
+                            cluster=batch.Cluster(cluster.scheduler_address, insecure=True),
                             progress=progress)
     assert progress.killed and not summary.interrupted
     book = _gradebook(out)

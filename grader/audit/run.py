@@ -64,6 +64,10 @@ def audit(assignment, out_dir, *, jobs: int = 1, operators: list[str] | None = N
                         progress=progress, compare=False)
     if summary.interrupted:
         raise KeyboardInterrupt
+    if summary.not_graded:   # a verdict needs a grade: the grader failed, not the mutant
+        raise AuditError(f"{len(summary.not_graded)} mutants could not be graded "
+                         f"({', '.join(summary.not_graded[:5])}; see {out / 'grades' / 'gradebook.csv'}): "
+                         "run the audit again")
 
     reference_grade = results_from(out / "grades" / REFERENCE)
     if reference_grade["score"] < reference_grade["extra_data"]["max_score"]:

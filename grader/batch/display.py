@@ -31,11 +31,18 @@ class Progress:
         self.bar.start()
         self.task = self.bar.add_task("", total=total)
 
+    def note(self, text: str) -> None:
+        """A line said before the grading starts."""
+        print(text, flush=True)
+
     def advance(self, student: str, data: dict) -> None:
         self.done += 1
         extra = data["extra_data"]
-        line = (f"{student}: {data['score']:g}/{extra['max_score']:g} {extra.get('status', Outcome.OK)} "
-                f"({data.get('execution_time', 0.0):.1f} s)")
+        if extra.get("status") == Outcome.NOT_GRADED:
+            line = f"{student}: not graded ({extra['not_graded'][:200]})"
+        else:
+            line = (f"{student}: {data['score']:g}/{extra['max_score']:g} {extra.get('status', Outcome.OK)} "
+                    f"({data.get('execution_time', 0.0):.1f} s)")
         if self.bar is not None:
             self.bar.update(self.task, advance=1, description=line)
         else:
@@ -46,8 +53,9 @@ class Progress:
             self.bar.stop()
 
 
-def print_summary(summary) -> None:
-    """The closing table of `grader batch` (every student, or only the problems past 40)."""
+def print_summary(summary, command: str) -> None:
+    """The closing table of `grader batch` (every student, or only the problems past 40), and what to
+    do next when the run did not grade everyone (command: the command to run again)."""
     for warning in summary.warnings:
         print(f"warning: {warning}")
     if not summary.entries:
@@ -58,14 +66,27 @@ def print_summary(summary) -> None:
         table.add_column(column, justify=justify, overflow="fold" if column == "message" else "ellipsis")
     shown = summary.rows if len(summary.rows) <= 40 else [r for r in summary.rows if r.status != Outcome.OK]
     for row in shown:
-        table.add_row(row.student, f"{row.total:g}/{row.max:g}", row.status, row.message[:100])
+        score = f"{row.total:g}/{row.max:g}" if row.graded else "–"
+        table.add_row(row.student, score, row.status, row.message[:100])
     Console(width=max(100, shutil.get_terminal_size().columns)).print(table)
     if len(shown) < len(summary.rows):
         print(f"({len(summary.rows) - len(shown)} students graded ok are listed in gradebook.csv)")
-    state = "interrupted after" if summary.interrupted else "done:"
-    print(f"{state} {len(summary.graded)} graded, {len(summary.skipped)} skipped, "
+    state = "interrupted after" if summary.interrupted else "stopped after" if summary.lost else "done:"
+    apart = f", {len(summary.not_graded)} not graded" if summary.not_graded else ""
+    print(f"{state} {len(summary.graded)} graded, {len(summary.skipped)} skipped{apart}, "
           f"{summary.elapsed:.1f} s")
     if summary.similar is not None:
         print(f"code similarity: {summary.similar} pair(s) above the threshold "
               f"({summary.out / 'similarity.csv'})")
     print(f"gradebook: {summary.out / 'gradebook.csv'}  report: {summary.out / 'report.html'}")
+    missing = len(summary.entries) - summary.stored
+    if summary.lost:
+        print(f"grader: the batch stopped: {summary.lost}", file=sys.stderr)
+    if summary.not_graded:
+        print(f"{len(summary.not_graded)} submission(s) could not be graded (status \"not graded\" in "
+              "gradebook.csv, with why); they are not stamped, and the next run grades them again.",
+              file=sys.stderr)
+    if missing and (summary.interrupted or summary.lost or summary.not_graded):
+        print(f"{summary.stored} of {len(summary.entries)} students are graded and stored in {summary.out}; "
+              f"gradebook.csv and report.html list them. To grade the other {missing}, run again:\n"
+              f"  {command}", file=sys.stderr)

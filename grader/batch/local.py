@@ -13,16 +13,6 @@ from ..grade import Options, grade
 from ..warm import HarnessServer
 from ..lms import Entry
 from ..procs import cmdline, kill_pids, process_tree, subtree
-from ..vocabulary import Outcome
-
-
-def failure_document(assignment_id: str, problem: str) -> dict:
-    """A results document for a grade that could not run at all (a grader fault)."""
-    data = results.build([], [], {"module_name": assignment_id})
-    results.stopped_early(data, f"Grading could not run: {problem}. Please tell your instructor.",
-                          Outcome.CRASH)
-    data["output"] = results.summary(data)
-    return data
 
 
 def run_local(assignment: Assignment, todo: list[Entry], options: Options, jobs: int, work: Path,
@@ -43,9 +33,9 @@ def _grade_all(assignment, todo, options, jobs, work, store, server):
             return None
         try:
             with tempfile.TemporaryDirectory(dir=work, prefix="grade-") as scratch:
-                return grade(assignment, entry.path, scratch, options, harness=server)
+                return grade(assignment, entry.path, scratch, options, harness=server, scratch=scratch)
         except Exception as exc:  # a grader fault must not cost the other students
-            return failure_document(assignment.id, f"{type(exc).__name__}: {exc}")
+            return results.not_graded(assignment.id, f"the grader failed ({type(exc).__name__}: {exc})")
 
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
     futures = {pool.submit(task, entry): entry for entry in todo}

@@ -20,7 +20,13 @@ from ..lms import Entry
 
 def stamp(assignment: Assignment, path, options: Options) -> dict:
     """What a stored grade must match to be reused: the submission, the grader, the tests."""
-    return {"sha256": fingerprint(path), "grader_version": __version__,
+    return {"sha256": fingerprint(path), **course_stamp(assignment, options)}
+
+
+def course_stamp(assignment: Assignment, options: Options) -> dict:
+    """What grades a submission besides itself: the grader's version and the course's hash
+    (suites, reference, settings, data). A cluster worker must have the client's."""
+    return {"grader_version": __version__,
             "suites_sha256": assignment.suites_fingerprint(options.hidden, options.cuda)}
 
 
@@ -62,8 +68,11 @@ def results_from(folder) -> dict:
     return json.loads((Path(folder) / "results.json").read_text())
 
 
-def store(folder: Path, data: dict, stamp_value: dict, entry: Entry) -> None:
-    """Write one student's grade with its stamp (feedback.md, then results.json)."""
+def store(folder: Path, data: dict, stamp_value: dict | None, entry: Entry) -> None:
+    """Write one student's grade with its stamp (feedback.md, then results.json).
+
+    stamp_value None: a record of a submission not graded, which the next run grades.
+    """
     data["extra_data"]["batch"] = {"stamp": stamp_value, "student": entry.student,
                                    "origin": entry.origin, **entry.details}
     results.write_grade(folder, data)
