@@ -25,7 +25,7 @@ ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 COPY pyproject.toml /src/pyproject.toml
 COPY grader /src/grader
 RUN --mount=type=bind,from=wheels,target=/wheels \
-    GRADER_SOURCE=/src VENV=/opt/venv WHEELS=/wheels EXTRAS=docker TORCH_INDEX_URL=${TORCH_INDEX_URL} \
+    GRADER_SOURCE=/src VENV=/opt/venv WHEELS=/wheels EXTRAS=docker,cluster TORCH_INDEX_URL=${TORCH_INDEX_URL} \
         bash /src/grader/templates/setup.sh \
     && rm -rf /src /var/lib/apt/lists/* /root/.cache
 ENV PATH=/opt/venv/bin:$PATH

@@ -59,5 +59,5 @@ test-docker: venv sandbox docker-wheels
 docker-wheels: docker/wheels/.stamp
 
 docker/wheels/.stamp: pyproject.toml Makefile $(STAMP)
-	$(PY) -m pip download -q --disable-pip-version-check -d docker/wheels torch==2.13.0 'setuptools>=68' wheel '.[docker]'
+	$(PY) -m pip download -q --disable-pip-version-check -d docker/wheels torch==2.13.0 'setuptools>=68' wheel '.[docker,cluster]'
 	@touch $@
