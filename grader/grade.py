@@ -119,8 +119,15 @@ def harness_settings(assignment: Assignment, options: Options, *, module_file, o
         "budgets": given.tests if given else {},
         "reference_cpu": given.reference if given else {},
         "import_budget": import_budget,
-        "notebook": {"cell_budget": NOTEBOOK_CELL_SECONDS} if notebook else None,
+        "notebook": notebook_options(assignment) if notebook else None,
     }
+
+
+def notebook_options(assignment: Assignment) -> dict:
+    """How the worker runs a notebook's cells (grader/nbrun.py's configure())."""
+    return {"cell_budget": NOTEBOOK_CELL_SECONDS, "api": list(assignment.api),
+            "environment": list(assignment.environment.allowed(assignment.limits.blocked_modules)),
+            "blocked": list(assignment.limits.blocked_modules)}
 
 
 def invalid(assignment: Assignment, options: Options, message: str) -> dict:

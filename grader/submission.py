@@ -2,13 +2,18 @@
 
 A submission for assignment ID is a file (ID.py, or any single .py/.ipynb
 given directly, since LMS exports rename files), a notebook, a folder holding
-ID.py or ID.ipynb (nested at most one level), or a zip of any of these. Only
+ID.py or ID.ipynb (nested at most one level), or a zip of any of these. When
+both are there the one with the student's work is graded (choose()): the
+notebook beside an untouched stub or beside a script exported from it
+(`jupyter nbconvert --to script`, which calls get_ipython()), else the .py;
+the first note says which file was graded and why. Only
 that one module is ever used: other files (conftest.py, numpy.py,
 sitecustomize.py), symlinks and zip members with absolute or `..` paths have
 no effect. Nothing is extracted to disk; zips are read in memory with size
 caps, so a zip bomb costs at most MAX_SOURCE_BYTES (MAX_NOTEBOOK_BYTES for a
 notebook, whose saved outputs, such as images, are dropped before it is read).
 """
+import ast
 import io
 import os
 import stat
@@ -17,7 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from .errors import InvalidSubmission
 from .files import TooLarge, printable, read_capped, read_prefix, zip_member_path
-from .notebook import notebook_to_source
+from .notebook import cells_of, notebook_to_source
 
 MAX_SOURCE_BYTES = 2 * 2**20
 MAX_NOTEBOOK_BYTES = 32 * 2**20
@@ -90,9 +95,11 @@ def _from_folder(folder, assignment_id):
             break
     if not found:
         raise InvalidSubmission(_not_found(assignment_id, seen))
-    chosen = _prefer_py(found)
-    source, notes = _from_file(chosen.name, _read_source(chosen, chosen.name), assignment_id)
-    return source, _ambiguity(found, chosen) + notes
+    shallowest = min(len(p.parts) for p in found)
+    found = {p.name: p for p in found if len(p.parts) == shallowest}
+    name, data, why = choose({n: (lambda p=p: _read_source(p, p.name)) for n, p in found.items()}, assignment_id)
+    source, notes = _from_file(name, data, assignment_id)
+    return source, ([why] if why else []) + notes
 
 
 def _walk(folder, levels):
@@ -140,14 +147,16 @@ def _from_zip(data, name, assignment_id):
             found.append(member)
     if not found:
         raise InvalidSubmission(_not_found(assignment_id, seen))
-    found.sort(key=lambda m: (len(PurePosixPath(m.filename).parts), not m.filename.endswith(".py")))
-    chosen = found[0]
-    if chosen.flag_bits & 0x1:
-        raise InvalidSubmission(f"{name} is password-protected; submit an unencrypted zip")
-    content = _read_capped(archive, chosen, name)
-    source, notes = _from_file(PurePosixPath(chosen.filename).name, content, assignment_id)
-    if len(found) > 1:
-        notes.insert(0, f"{name} holds several candidates; graded {chosen.filename}")
+    shallowest = min(len(PurePosixPath(m.filename).parts) for m in found)
+    found = {PurePosixPath(m.filename).name: m for m in found if len(PurePosixPath(m.filename).parts) == shallowest}
+    for member in found.values():
+        if member.flag_bits & 0x1:
+            raise InvalidSubmission(f"{name} is password-protected; submit an unencrypted zip")
+    chosen, content, why = choose({n: (lambda m=m: _read_capped(archive, m, name)) for n, m in found.items()},
+                                  assignment_id)
+    source, notes = _from_file(chosen, content, assignment_id)
+    if why:
+        notes.insert(0, f"in {name}, {why}")
     return source, notes
 
 
@@ -167,12 +176,63 @@ def _read_capped(archive, member, name):
         raise InvalidSubmission(f"{member.filename} in {name} cannot be read ({exc})") from None
 
 
-def _prefer_py(found):
-    return sorted(found, key=lambda p: (len(p.parts), p.suffix != ".py"))[0]
+def choose(readers: dict, assignment_id: str) -> tuple[str, bytes, str | None]:
+    """(the file name, its bytes, why it was chosen or None) among ID.py and ID.ipynb.
+
+    readers maps each candidate's name to a function reading its bytes. The
+    notebook wins beside a .py with no work in it (the untouched stub) and
+    beside a script exported from a notebook (it calls get_ipython(), which
+    fails outside IPython); otherwise the .py, as before.
+    """
+    script, notebook = f"{assignment_id}.py", f"{assignment_id}.ipynb"
+    if len(readers) == 1:
+        name = next(iter(readers))
+        return name, readers[name](), None
+    code, cells = readers[script](), readers[notebook]()
+    worked = _work(_notebook_code(cells))
+    if b"get_ipython()" in code:
+        return notebook, cells, (f"graded {notebook}: {script} is a script exported from a notebook "
+                                 "(it calls get_ipython(), which only IPython has), so its notebook was graded")
+    if _work([code]) == 0 and worked > 0:
+        return notebook, cells, (f"graded {notebook}: {script} beside it is the untouched stub "
+                                 f"(no function in it is written) and the notebook writes {worked}")
+    return script, code, (f"graded {script}: it was handed in with {notebook}, which was not graded "
+                          "(hand in one of them)")
 
 
-def _ambiguity(found, chosen):
-    return [f"several candidates found; graded {chosen.name}"] if len(found) > 1 else []
+def _notebook_code(data: bytes) -> list[str]:
+    """The notebook's code cells, magics and shell lines left out (nothing is run)."""
+    try:
+        cells = cells_of(data, "notebook")
+    except InvalidSubmission:
+        return []
+    return ["\n".join(line for line in c["source"].splitlines() if not line.lstrip().startswith(("%", "!")))
+            for c in cells]
+
+
+def _work(sources) -> int:
+    """How many top-level functions and methods hold code of their own (not only a raise of
+    NotImplementedError, `pass` or `...` after a docstring): a stub has none."""
+    count = 0
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            functions = [n for n in node.body if isinstance(n, ast.FunctionDef)] \
+                if isinstance(node, ast.ClassDef) else [node]
+            count += sum(1 for f in functions if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                         and not _stub_body(f.body))
+    return count
+
+
+def _stub_body(body) -> bool:
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        body = body[1:]
+    return all(isinstance(n, ast.Pass) or isinstance(n, ast.Raise) or
+               (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)) for n in body)
 
 
 def _not_found(assignment_id, seen):
