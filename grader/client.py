@@ -198,18 +198,20 @@ class Student:
             return
         if self._process is not None and self._ready:
             self._stop()  # it died since its last answer: replace it
-        attempt = 0
+        attempt, rerun_cpu = 0, 0.0   # a notebook run again counts the CPU of its earlier runs too
         while True:
             attempt += 1
             self.spawn()
             try:
                 ready = self._start_up()
+                self.import_cpu = round(self.import_cpu + rerun_cpu, 4)
                 break
             except SubmissionError as exc:  # it died or hung while importing
                 if exc.kind == Outcome.CRASH and attempt == 1 and not getattr(exc, "while_importing", False):
                     self._sandbox.settle()  # a sandbox cannot start while a slot drains
                     continue
                 if getattr(exc, "stuck_cell", None) is not None and self._rerun_notebook(exc.stuck_cell):
+                    rerun_cpu += self.import_cpu or 0.0
                     continue  # the notebook ran out of its budget: run what it needs again
                 self._unusable = str(exc)
                 self._unusable_kind = Outcome.TIMEOUT if exc.kind == Outcome.TIMEOUT else Outcome.INVALID
