@@ -179,8 +179,10 @@ def test_a_package_outside_the_environment_costs_only_what_uses_it(tmp_path):
         "thing(3)",
         "import pandas\nimport importlib\ntry:\n    importlib.import_module('another_missing')\n"
         "except ImportError:\n    fallback = True",
+        "try:\n    import google.colab\n    IN_COLAB = True\nexcept (ValueError, ImportError):\n    IN_COLAB = False",
+        "assert fallback and not IN_COLAB",
     ], options={"environment": ["numpy", "pandas"]})
-    assert [c["status"] for c in cells.values()] == ["ok", "error", "error", "ok"]
+    assert [c["status"] for c in cells.values()] == ["ok", "error", "error", "ok", "ok", "ok"]
     assert cells[2]["message"] == ("ModuleNotFoundError: google is not in the grading environment, so "
                                    "`google.colab.drive.mount` cannot be used (the course's packages: numpy, "
                                    "pandas) (line 1)")
