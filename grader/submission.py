@@ -211,8 +211,7 @@ def _notebook_code(data: bytes) -> list[str]:
 
 
 def _work(sources) -> int:
-    """How many top-level functions and methods hold code of their own (not only a raise of
-    NotImplementedError, `pass` or `...` after a docstring): a stub has none."""
+    """How many top-level functions and methods are written (_stub_body): a stub has none."""
     count = 0
     for source in sources:
         try:
@@ -228,11 +227,10 @@ def _work(sources) -> int:
 
 
 def _stub_body(body) -> bool:
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        body = body[1:]
-    return all(isinstance(n, ast.Pass) or isinstance(n, ast.Raise) or
-               (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)) for n in body)
+    """Only a docstring, `pass` or `...`, or a body that still raises NotImplementedError."""
+    return any(isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n) for n in body) or \
+        all(isinstance(n, ast.Pass) or (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))
+            for n in body)
 
 
 def _not_found(assignment_id, seen):

@@ -287,6 +287,8 @@ def test_the_worked_notebook_beats_an_untouched_stub_and_an_exported_script(tmp_
             archive.writestr("hw/polyfit.ipynb", notebook)
         zipped, zip_notes = submission.load(tmp_path / f"{case}.zip", "polyfit")
         assert zipped == source and zip_notes[0] == f"in {case}.zip, {notes[0]}"
+    for assignment in course.all_assignments():   # every stub counts as untouched, every reference as work
+        assert submission._work([assignment.stub.read_text()]) == 0 < submission._work([assignment.reference.read_text()])
     assert "untouched stub" in submission.load(tmp_path / "stub", "polyfit")[1][0]
     assert "exported from a notebook" in submission.load(tmp_path / "export", "polyfit")[1][0]
 
