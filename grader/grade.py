@@ -48,7 +48,7 @@ def grade(assignment: Assignment, submission_path, out_dir, options: Options = O
     for stale in STALE:
         (out_dir / stale).unlink(missing_ok=True)
     try:
-        source, notes = submission.load(submission_path, assignment.id)
+        source, notes, chosen = submission.load(submission_path, assignment.id)
     except InvalidSubmission as exc:
         data = invalid(assignment, options, f"invalid submission: {exc}")
         results.write_grade(out_dir, data)
@@ -59,7 +59,7 @@ def grade(assignment: Assignment, submission_path, out_dir, options: Options = O
         module_file = private / f"{assignment.id}.py"
         module_file.write_bytes(source)
         settings = harness_settings(assignment, options, module_file=module_file, out_dir=out_dir, notes=notes,
-                                    given=given, notebook=is_driver(source))
+                                    given=given, notebook=is_driver(source), chosen=chosen)
         settings_file = private / "settings.json"
         settings_file.write_text(json.dumps(settings))
         problem = _run_harness(settings_file, private / "harness.log", options.timeout, harness)
@@ -95,7 +95,7 @@ def calibrated(assignment: Assignment, options: Options) -> Budgets | None:
 
 
 def harness_settings(assignment: Assignment, options: Options, *, module_file, out_dir, notes,
-                     given: Budgets | None = None, notebook: bool = False) -> dict:
+                     given: Budgets | None = None, notebook: bool = False, chosen: str | None = None) -> dict:
     """What the harness (grader.plugin.GraderPlugin) needs to know about one grade.
 
     A notebook's import runs all its cells: it gets the notebook budget in
@@ -113,6 +113,7 @@ def harness_settings(assignment: Assignment, options: Options, *, module_file, o
         "cuda": options.cuda,
         "reverse": options.reverse,
         "notes": notes,
+        "chosen": chosen,   # why this file of several was graded: the report lists these for the instructor
         "test_timeout": assignment.test_timeout,
         "limits": dataclasses.asdict(assignment.limits),
         "preload": list(assignment.preload),

@@ -18,6 +18,7 @@ import io
 import os
 import stat
 import zipfile
+from typing import NamedTuple
 from pathlib import Path, PurePosixPath
 
 from .errors import InvalidSubmission
@@ -30,8 +31,14 @@ MAX_ZIP_MEMBERS = 10_000
 MAX_ZIP_BYTES = 64 * 2**20
 
 
-def load(path, assignment_id: str) -> tuple[bytes, list[str]]:
-    """Return (module source bytes, notes for the student's feedback)."""
+class Loaded(NamedTuple):
+    source: bytes        # the module's source (a notebook's driver module)
+    notes: list          # for the student's feedback
+    chosen: str | None   # why this file was graded when the submission held several candidates
+
+
+def load(path, assignment_id: str) -> Loaded:
+    """The module source, notes for the feedback, and why the file was chosen (if it was)."""
     path = Path(path)
     name = printable(path.name)
     try:
@@ -47,7 +54,7 @@ def load(path, assignment_id: str) -> tuple[bytes, list[str]]:
             raise InvalidSubmission(f"{name} is larger than {MAX_ZIP_BYTES // 2**20} MiB")
         return _from_zip(read_prefix(path, MAX_ZIP_BYTES + 1), name, assignment_id)
     if path.suffix.lower() in (".py", ".ipynb"):
-        return _from_file(name, _read_source(path, name), assignment_id)
+        return Loaded(*_from_file(name, _read_source(path, name), assignment_id), None)
     raise InvalidSubmission(f"{name}: expected {assignment_id}.py, {assignment_id}.ipynb, "
                             "a folder or a .zip")
 
@@ -99,7 +106,7 @@ def _from_folder(folder, assignment_id):
     found = {p.name: p for p in found if len(p.parts) == shallowest}
     name, data, why = choose({n: (lambda p=p: _read_source(p, p.name)) for n, p in found.items()}, assignment_id)
     source, notes = _from_file(name, data, assignment_id)
-    return source, ([why] if why else []) + notes
+    return Loaded(source, ([why] if why else []) + notes, why)
 
 
 def _walk(folder, levels):
@@ -155,9 +162,8 @@ def _from_zip(data, name, assignment_id):
     chosen, content, why = choose({n: (lambda m=m: _read_capped(archive, m, name)) for n, m in found.items()},
                                   assignment_id)
     source, notes = _from_file(chosen, content, assignment_id)
-    if why:
-        notes.insert(0, f"in {name}, {why}")
-    return source, notes
+    why = f"in {name}, {why}" if why else None
+    return Loaded(source, ([why] if why else []) + notes, why)
 
 
 def _read_capped(archive, member, name):

@@ -237,7 +237,7 @@ def test_outputs_are_dropped_and_notebooks_have_their_own_cap(tmp_path):
     big = _notebook("x = 1", outputs=[nbformat.v4.new_output("display_data", data=image)])
     path = tmp_path / "polyfit.ipynb"
     path.write_bytes(big)
-    source, _ = submission.load(path, "polyfit")
+    source = submission.load(path, "polyfit").source
     assert len(source) < 2000 and b"AAAA" not in source
     path.write_bytes(big[:-2] + b" " * (submission.MAX_NOTEBOOK_BYTES - len(big) + 10) + big[-2:])
     with pytest.raises(InvalidSubmission, match="larger than 32 MiB"):
@@ -279,13 +279,14 @@ def test_the_worked_notebook_beats_an_untouched_stub_and_an_exported_script(tmp_
         folder.mkdir()
         (folder / "polyfit.py").write_text(script)
         (folder / "polyfit.ipynb").write_text(notebook)
-        source, notes = submission.load(folder, "polyfit")
+        source, notes, chosen = submission.load(folder, "polyfit")
+        assert chosen == notes[0]
         assert is_driver(source) == (graded == "notebook"), (case, notes)
         assert notes[0].startswith(f"graded polyfit.{'ipynb' if graded == 'notebook' else 'py'}: "), notes
         with zipfile.ZipFile(tmp_path / f"{case}.zip", "w") as archive:
             archive.writestr("hw/polyfit.py", script)
             archive.writestr("hw/polyfit.ipynb", notebook)
-        zipped, zip_notes = submission.load(tmp_path / f"{case}.zip", "polyfit")
+        zipped, zip_notes, _ = submission.load(tmp_path / f"{case}.zip", "polyfit")
         assert zipped == source and zip_notes[0] == f"in {case}.zip, {notes[0]}"
     for assignment in course.all_assignments():   # every stub counts as untouched, every reference as work
         assert submission._work([assignment.stub.read_text()]) == 0 < submission._work([assignment.reference.read_text()])
@@ -388,6 +389,7 @@ def test_every_habit_gets_full_marks_and_feedback_names_its_failing_cells(graded
     assert "Your code printed" not in feedback     # what cells print stays in the notebook
     if len(notebook_habits.files(name, assignment)[0]) > 1:   # a folder: feedback says which file and why
         assert data["extra_data"]["notes"][0].startswith(f"graded {assignment}.ipynb: "), feedback
+        assert data["extra_data"]["chosen"] == data["extra_data"]["notes"][0]
 
 
 def test_a_stuck_cell_costs_its_budget_only_and_experiments_past_the_budget_cost_it_once(graded_classes):
@@ -407,6 +409,8 @@ def test_the_report_counts_students_with_failing_cells(graded_classes):
     assert f'notebooks with failing cells<b>{len(failing)}</b>of {len(students)}' in page
     table = page.split('id="failing-cells"', 1)[1].split("</table>", 1)[0]
     assert sorted(re.findall(r"<tr><td>([a-z_]+)</td>", table)) == sorted(failing)
+    chosen = page.split('id="chosen-files"', 1)[1].split("</table>", 1)[0]   # for the instructor, too
+    assert sorted(re.findall(r"<tr><td>([a-z_]+)</td>", chosen)) == ["exported_script", "stub_beside_notebook"]
 
 
 def test_the_acceptance_class_gets_the_same_full_marks_beside_two_cpu_hogs(graded_classes, tmp_path):
