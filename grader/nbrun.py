@@ -410,6 +410,7 @@ class GradingShell(InteractiveShell):
         self.compile = CellCompiler()
         self.call_pdb = False
         self.set_hook("show_in_pager", _discard_page)
+        self.display_pub.publish = _discard_display  # display(), a tqdm.notebook bar: also when tests call
         for name in REFUSED_LINE:
             self.register_magic_function(_refuser(self, f"%{name}"), "line", name)
         for name in REFUSED_CELL:
@@ -465,6 +466,10 @@ def _shell(namespace):
 
 def _discard_page(shell, data, start=0, screen_lines=0, pager_cmd=None):
     """`obj?` and %pdoc page their text; nobody reads it during grading."""
+
+
+def _discard_display(*args, **kwargs):
+    """What display() shows belongs in the notebook, not in a test's "Your code printed"."""
 
 
 def _refuser(shell, label):

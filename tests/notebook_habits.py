@@ -286,8 +286,15 @@ def budget_experiments():
     return _numbered(cells), list(range(4, 13))
 
 
+TRAINING = {"polyfit": "fit", "backprop": "train", "training": "fit"}   # what a progress bar wraps
+
+
 def colab_environment(assignment):
-    """Colab's stack in the import cell, a package the grader lacks, Drive, tqdm.notebook, 3.12 f-strings."""
+    """Colab's stack in the import cell, a package the grader lacks, Drive, tqdm.notebook (in the
+    training function the tests call too), 3.12 f-strings."""
+    bar = [] if assignment not in TRAINING else [_code(
+        f"_plain = {TRAINING[assignment]}\n\n\ndef {TRAINING[assignment]}(*args, **kwargs):\n"
+        "    for _ in tqdm(range(1), desc='training'):\n        result = _plain(*args, **kwargs)\n    return result")]
     cells = [_md(f"# {assignment}"),
              _code("import pandas as pd\nimport seaborn as sns\nimport wandb\nfrom sklearn.metrics import r2_score\n"
                    "from tqdm.notebook import tqdm\nimport ipywidgets as widgets\n" + solution(assignment)["imports"]),
@@ -296,7 +303,7 @@ def colab_environment(assignment):
              _code("frame = pd.DataFrame({'epoch': range(3), 'loss': [3.0, 2.0, 1.5]})\n"
                    "for _ in tqdm(range(3), desc='epochs'):\n    pass\nsns.lineplot(data=frame, x='epoch', y='loss')"),
              _code("wandb.init(project='homework')"),
-             _code("name = 'loss'\nprint(f\"{frame[\"loss\"].min():.3f} is the best {name}\")")]
+             _code("name = 'loss'\nprint(f\"{frame[\"loss\"].min():.3f} is the best {name}\")")] + bar
     return _numbered(cells), [2, 3, 6, 7]
 
 
