@@ -8,6 +8,7 @@ once with `grader batch --jobs 2`: full marks for all, and feedback that
 names the cells that failed.
 """
 import ast
+import dataclasses
 import json
 import re
 import shutil
@@ -23,8 +24,8 @@ import nbformat
 import pytest
 
 from conftest import ROOT, default_sandbox, run_cli
-from grader import course, submission
-from grader.errors import InvalidSubmission
+from grader import batch, course, submission
+from grader.errors import GraderError, InvalidSubmission
 from grader.grade import Options, grade
 from grader.limits import NOTEBOOK_CELL_SECONDS, NOTEBOOK_CPU_SECONDS
 from grader.notebook import is_driver, notebook_to_source
@@ -304,6 +305,17 @@ def test_the_environment_is_declared_and_checked(tmp_path):
                                    f"{course.RUNNING_PYTHON}",
                                    "not installed: no-such-package-xyz (pip install no-such-package-xyz)"]
     assert course.environment(tmp_path, {"packages": ["numpy"]}).packages == ("numpy",)
+    lacking = dataclasses.replace(course.load("polyfit"), environment=declared)
+    with pytest.raises(GraderError, match="not the course's grading environment .*no-such-package-xyz"):
+        batch.run(lacking, tmp_path, tmp_path / "out")
+
+
+def test_a_py_importing_a_package_outside_the_environment_is_told_so(tmp_path):
+    (tmp_path / "polyfit.py").write_text("import numpy as np\nimport wandb\n")
+    data = grade(course.load("polyfit"), tmp_path / "polyfit.py", tmp_path / "out",
+                 Options(sandbox=default_sandbox(), hidden=False, calibrate=False))
+    assert "No module named 'wandb' (wandb is not in the grading environment: the handout lists the " \
+           "packages you may import)" in data["tests"][0]["output"]
 
 
 # --- data files ------------------------------------------------------------------------------
