@@ -129,7 +129,7 @@ def run_notebook(cells: list, namespace: dict) -> None:
             if stopped_at is not None:
                 report.append(_record(cell, STOPPED, f"not run: Run All stopped at cell {stopped_at} (SystemExit)"))
                 continue
-            if keep is not None and cell["index"] not in keep:
+            if keep is not None and cell["index"] not in keep and "skip-execution" not in (cell.get("tags") or ()):
                 report.append(_not_rerun(cell))
                 continue
             _current = cell["index"]
@@ -141,10 +141,10 @@ def run_notebook(cells: list, namespace: dict) -> None:
             report.append(record)
             if record.pop("exited", False):
                 stopped_at = cell["index"]
-        if stopped_at is not None and stopped_at != cells[-1]["index"]:
+        below = sum(1 for c in cells if stopped_at is not None and c["index"] > stopped_at)
+        if below:
             notes.append(f"cell {stopped_at} raised SystemExit, which ends Run All as in Jupyter: "
-                         f"the {len(cells) - 1 - [c['index'] for c in cells].index(stopped_at)} code cell(s) "
-                         "below it were not run")
+                         f"the {below} code cell(s) below it were not run")
         if keep is not None:
             notes.append(_definitions_note(cells, keep))
     finally:
