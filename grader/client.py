@@ -202,19 +202,21 @@ class Student:
             return
         if self._process is not None and self._ready:
             self._stop()  # it died since its last answer: replace it
-        attempt = 0
+        attempt, rerun_cpu = 0, 0.0   # a notebook run again counts the CPU of its earlier runs too
         while True:
             attempt += 1
             self.spawn()
             try:
                 ready = self._start_up()
+                self.import_cpu = round(self.import_cpu + rerun_cpu, 4)
                 break
             except SubmissionError as exc:  # it died or hung while importing
                 if exc.kind == Outcome.CRASH and attempt == 1 and not getattr(exc, "while_importing", False):
                     self._sandbox.settle()  # a sandbox cannot start while a slot drains
                     continue
-                if getattr(exc, "stuck_cell", None) is not None and self._skip_cell(exc.stuck_cell):
-                    continue  # a notebook cell ignored its interrupt: run the notebook without it
+                if getattr(exc, "stuck_cell", None) is not None and self._rerun_notebook(exc.stuck_cell):
+                    rerun_cpu += self.import_cpu or 0.0
+                    continue  # the notebook ran out of its budget: run what it needs again
                 self._unusable = str(exc)
                 self._unusable_kind = Outcome.TIMEOUT if exc.kind == Outcome.TIMEOUT else Outcome.INVALID
                 raise SubmissionError(self._unusable, self._unusable_kind) from None
@@ -246,9 +248,20 @@ class Student:
             self._charge(phase)
             self.import_cpu = round(phase.spent, 4)
 
-    def _skip_cell(self, cell):
-        skipped = self.notebook.setdefault("skip", []) if self.notebook is not None else None
-        if skipped is None or cell in skipped or len(skipped) >= MAX_SKIPPED_CELLS:
+    def _rerun_notebook(self, cell):
+        """The notebook's budget ran out in cell: run again? (True: the options say how).
+
+        First again with only the cells that define what the tests use
+        (nbrun's definitions run), so experiments cannot cost the definitions;
+        then, each time a cell keeps running past its interrupts, without it.
+        """
+        if self.notebook is None:
+            return False
+        if not self.notebook.get("definitions"):
+            self.notebook.update(definitions=True, over_budget=cell, notebook_budget=self.import_budget)
+            return True
+        skipped = self.notebook.setdefault("skip", [])
+        if cell in skipped or len(skipped) >= MAX_SKIPPED_CELLS:
             return False
         skipped.append(cell)
         return True

@@ -4,10 +4,18 @@ A course root holds `assignments/ID/` (handout, stub `ID.py`, public tests
 `test_public.py`, settings `assignment.toml`) and, on instructors' machines
 only, `reference/ID/` (solution `ID.py`, hidden tests `test_hidden.py`). The
 root is the folder above this package unless GRADER_COURSE_ROOT says otherwise.
+
+`course.toml` at the root declares the grading environment: the Python
+version and the packages submissions may import (`python`, `packages`); an
+assignment.toml may give its own `packages`. Without them: Colab's and
+Kaggle's scientific stack (DEFAULT_PACKAGES) on this Python.
 """
+import ast
 import dataclasses
 import hashlib
+import importlib.metadata
 import os
+import sys
 from pathlib import Path
 
 try:
@@ -24,6 +32,43 @@ TEMPLATES = PACKAGE_DIR / "templates"
 ROOT = Path(os.environ.get("GRADER_COURSE_ROOT") or PACKAGE_DIR.parent).resolve()
 DATA = "data"   # assignments/ID/data/: files the handout names as data/..., read-only in the worker
 ORDER = ("polyfit", "backprop", "functions", "modules", "training", "conv")
+COURSE_SETTINGS = "course.toml"
+# What Colab and Kaggle ship and ML homework imports (pip's names).
+DEFAULT_PACKAGES = ("numpy", "torch", "matplotlib", "pandas", "seaborn", "scikit-learn", "tqdm", "ipywidgets")
+RUNNING_PYTHON = f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Environment:
+    """The Python and the packages (pip's names) a submission may use."""
+    python: str = RUNNING_PYTHON
+    packages: tuple = DEFAULT_PACKAGES
+
+    def allowed(self, blocked=()) -> tuple:
+        """The packages less those an assignment blocks (polyfit: torch)."""
+        return tuple(p for p in self.packages if p not in blocked)
+
+    def problems(self) -> list[str]:
+        """What this Python lacks of the environment: a wrong version, packages not installed."""
+        found = [] if self.python == RUNNING_PYTHON else [
+            f"the course declares Python {self.python}, but this is Python {RUNNING_PYTHON}"]
+        missing = []
+        for package in self.packages:
+            try:
+                importlib.metadata.distribution(package)
+            except importlib.metadata.PackageNotFoundError:
+                missing.append(package)
+        if missing:
+            found.append(f"not installed: {', '.join(missing)} (pip install {' '.join(missing)})")
+        return found
+
+
+def environment(root: os.PathLike | str | None = None, settings: dict | None = None) -> Environment:
+    """The course's environment (course.toml), with an assignment's own packages (its settings)."""
+    path = Path(root or ROOT).resolve() / COURSE_SETTINGS
+    course = tomllib.loads(path.read_text()) if path.is_file() else {}
+    packages = (settings or {}).get("packages", course.get("packages", DEFAULT_PACKAGES))
+    return Environment(python=str(course.get("python", RUNNING_PYTHON)), packages=tuple(str(p) for p in packages))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,6 +79,7 @@ class Assignment:
     reference_folder: Path
     test_timeout: float
     limits: Limits
+    environment: Environment = Environment()
 
     @property
     def course_root(self) -> Path:
@@ -59,6 +105,20 @@ class Assignment:
         return path if path.is_file() else None
 
     @property
+    def api(self) -> tuple[str, ...]:
+        """The names the stub defines at its top level: what the tests use of a submission."""
+        if not self.stub.is_file():
+            return ()
+        names = []
+        for node in ast.parse(self.stub.read_text()).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.append(node.name)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names += [t.id for t in targets if isinstance(t, ast.Name)]
+        return tuple(names)
+
+    @property
     def preload(self) -> tuple[str, ...]:
         """What a worker imports before the submission (not charged to it): numpy, and torch unless blocked."""
         return tuple(m for m in ("numpy", "torch") if m not in self.limits.blocked_modules)
@@ -67,6 +127,8 @@ class Assignment:
         """sha256 of what decides a grade besides the submission: suites, reference, settings, data."""
         digest = hashlib.sha256(f"hidden={hidden} cuda={cuda}".encode())
         files = [*self.suites(hidden=hidden), self.folder / "assignment.toml"]
+        if (self.course_root / COURSE_SETTINGS).is_file():
+            files.append(self.course_root / COURSE_SETTINGS)
         if self.reference:
             files.append(self.reference)
         for path in files:
@@ -93,7 +155,8 @@ def load(assignment_id: str, root: os.PathLike | str | None = None) -> Assignmen
                     data_folder=str(folder / DATA) if (folder / DATA).is_dir() else "")
     return Assignment(id=assignment_id, title=settings.get("title", assignment_id), folder=folder,
                       reference_folder=root / "reference" / assignment_id,
-                      test_timeout=float(settings.get("test_timeout", DEFAULT_TEST_TIMEOUT)), limits=limits)
+                      test_timeout=float(settings.get("test_timeout", DEFAULT_TEST_TIMEOUT)), limits=limits,
+                      environment=environment(root, settings))
 
 
 def all_assignments(root: os.PathLike | str | None = None) -> list[Assignment]:

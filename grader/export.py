@@ -3,7 +3,7 @@
 The zip holds, at its root, setup.sh (installs bubblewrap, a Python venv with
 torch and the grader) and run_autograder (grades /autograder/submission into
 /autograder/results/results.json), and the course files the grade needs:
-pyproject.toml, the grader package, assignments/ID/ and reference/ID/ (the
+pyproject.toml, course.toml, the grader package, assignments/ID/ and reference/ID/ (the
 reference and hidden tests: the zip is for Gradescope only, never students).
 """
 import zipfile
@@ -42,6 +42,9 @@ def write_gradescope_zip(assignment, out):
                            .replace("@ASSIGNMENT@", assignment.id).encode(), 0o755),
         "pyproject.toml": ((PACKAGE_DIR.parent / "pyproject.toml").read_bytes(), 0o644),
     }
+    settings = assignment.course_root / course.COURSE_SETTINGS
+    if settings.is_file():  # the grading environment (its packages install with the grader)
+        entries[course.COURSE_SETTINGS] = (settings.read_bytes(), 0o644)
     for folder, inside in ((PACKAGE_DIR, "grader"), (assignment.folder, f"assignments/{assignment.id}"),
                            (assignment.reference_folder, f"reference/{assignment.id}")):
         for path in sorted(folder.rglob("*")):

@@ -49,7 +49,7 @@ def grade(assignment: Assignment, submission_path, out_dir, options: Options = O
     for stale in STALE:
         (out_dir / stale).unlink(missing_ok=True)
     try:
-        source, notes = submission.load(submission_path, assignment.id)
+        source, notes, chosen = submission.load(submission_path, assignment.id)
     except InvalidSubmission as exc:
         data = invalid(assignment, options, f"invalid submission: {exc}")
         results.write_grade(out_dir, data)
@@ -60,7 +60,7 @@ def grade(assignment: Assignment, submission_path, out_dir, options: Options = O
         module_file = private / f"{assignment.id}.py"
         module_file.write_bytes(source)
         settings = harness_settings(assignment, options, module_file=module_file, out_dir=out_dir, notes=notes,
-                                    given=given, notebook=is_driver(source))
+                                    given=given, notebook=is_driver(source), chosen=chosen)
         settings_file = private / "settings.json"
         settings_file.write_text(json.dumps(settings))
         problem = _run_harness(settings_file, private / "harness.log", options.timeout, harness)
@@ -96,7 +96,7 @@ def calibrated(assignment: Assignment, options: Options) -> Budgets | None:
 
 
 def harness_settings(assignment: Assignment, options: Options, *, module_file, out_dir, notes,
-                     given: Budgets | None = None, notebook: bool = False) -> dict:
+                     given: Budgets | None = None, notebook: bool = False, chosen: str | None = None) -> dict:
     """What the harness (grader.plugin.GraderPlugin) needs to know about one grade.
 
     A notebook's import runs all its cells: it gets the notebook budget in
@@ -114,14 +114,22 @@ def harness_settings(assignment: Assignment, options: Options, *, module_file, o
         "cuda": options.cuda,
         "reverse": options.reverse,
         "notes": notes,
+        "chosen": chosen,   # why this file of several was graded: the report lists these for the instructor
         "test_timeout": assignment.test_timeout,
         "limits": dataclasses.asdict(assignment.limits),
         "preload": list(assignment.preload),
         "budgets": given.tests if given else {},
         "reference_cpu": given.reference if given else {},
         "import_budget": import_budget,
-        "notebook": {"cell_budget": NOTEBOOK_CELL_SECONDS} if notebook else None,
+        "notebook": notebook_options(assignment) if notebook else None,
     }
+
+
+def notebook_options(assignment: Assignment) -> dict:
+    """How the worker runs a notebook's cells (grader/nbrun.py's configure())."""
+    return {"cell_budget": NOTEBOOK_CELL_SECONDS, "api": list(assignment.api),
+            "environment": list(assignment.environment.allowed(assignment.limits.blocked_modules)),
+            "blocked": list(assignment.limits.blocked_modules)}
 
 
 def invalid(assignment: Assignment, options: Options, message: str) -> dict:

@@ -150,6 +150,7 @@ def report_context(rows, assignment_id, elapsed=None):
         "invalid": [r for r in rows if r.status != Outcome.OK],
         "notebooks": sum(1 for r in rows if r.data["extra_data"].get("cells") is not None),
         "failing_cells": [r for r in rows if r.failed_cells],
+        "chosen": [r for r in rows if r.data["extra_data"].get("chosen")],
         "rows": every,
     }
 

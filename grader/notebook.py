@@ -60,6 +60,11 @@ def code_cells(notebook) -> list[dict]:
             for number, cell in enumerate(notebook.cells, start=1) if cell.get("cell_type") == "code"]
 
 
+def cells_of(data: bytes, name: str) -> list[dict]:
+    """The code cells (code_cells) of a notebook's bytes; InvalidSubmission if it cannot be read."""
+    return code_cells(_read(data, name)[0])
+
+
 def _read(data: bytes, name: str):
     """The notebook as v4, outputs dropped before nbformat reads it; and its original version."""
     try:

@@ -2,7 +2,8 @@
 
 It holds what students may see: each assignment's handout, stub, public tests
 and settings (assignments/ID/), the grader runtime (the grader package: no
-reference/ folder and no hidden suite exist in it), pyproject.toml, a Makefile
+reference/ folder and no hidden suite exist in it), pyproject.toml and
+course.toml (the grading environment: its packages install with the grader), a Makefile
 whose `make test` runs the public tests, a README, and
 .github/workflows/classroom.yml, which grades on push for GitHub Classroom.
 """
@@ -45,10 +46,15 @@ def write_release(assignments, out):
             shutil.copytree(assignment.limits.data_folder, target / "data")
     shutil.copytree(PACKAGE_DIR, out / "grader", ignore=IGNORED)
     shutil.copy(PACKAGE_DIR.parent / "pyproject.toml", out / "pyproject.toml")
+    if (course.ROOT / course.COURSE_SETTINGS).is_file():  # the grading environment, as graders have it
+        shutil.copy(course.ROOT / course.COURSE_SETTINGS, out / course.COURSE_SETTINGS)
     ids = " ".join(a.id for a in assignments)
     (out / "Makefile").write_text((TEMPLATES / "Makefile.student").read_text().replace("@ASSIGNMENTS@", ids))
+    environment = assignments[0].environment if assignments else course.environment()
     (out / "README.md").write_text((TEMPLATES / "README.student.md").read_text()
-                                   .replace("@ASSIGNMENTS@", ", ".join(a.id for a in assignments)))
+                                   .replace("@ASSIGNMENTS@", ", ".join(a.id for a in assignments))
+                                   .replace("@PYTHON@", environment.python)
+                                   .replace("@PACKAGES@", ", ".join(environment.packages)))
     (out / ".gitignore").write_text(".venv/\n__pycache__/\nout/\n*.egg-info/\n")
     workflow = out / ".github" / "workflows" / "classroom.yml"
     workflow.parent.mkdir(parents=True)

@@ -47,6 +47,7 @@ def build(records: list[dict], skipped: list[dict], config: dict) -> dict:
             "status": config.get("status", Outcome.OK),
             "cells": config.get("cells"),
             "notes": list(config.get("notes", [])),
+            "chosen": config.get("chosen"),
             "skipped": [{"name": s["name"], "max_score": s["max_score"], "reason": s["reason"]}
                         for s in skipped],
         },

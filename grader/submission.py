@@ -2,22 +2,28 @@
 
 A submission for assignment ID is a file (ID.py, or any single .py/.ipynb
 given directly, since LMS exports rename files), a notebook, a folder holding
-ID.py or ID.ipynb (nested at most one level), or a zip of any of these. Only
+ID.py or ID.ipynb (nested at most one level), or a zip of any of these. When
+both are there the one with the student's work is graded (choose()): the
+notebook beside an untouched stub or beside a script exported from it
+(`jupyter nbconvert --to script`, which calls get_ipython()), else the .py;
+the first note says which file was graded and why. Only
 that one module is ever used: other files (conftest.py, numpy.py,
 sitecustomize.py), symlinks and zip members with absolute or `..` paths have
 no effect. Nothing is extracted to disk; zips are read in memory with size
 caps, so a zip bomb costs at most MAX_SOURCE_BYTES (MAX_NOTEBOOK_BYTES for a
 notebook, whose saved outputs, such as images, are dropped before it is read).
 """
+import ast
 import io
 import os
 import stat
 import zipfile
+from typing import NamedTuple
 from pathlib import Path, PurePosixPath
 
 from .errors import InvalidSubmission
 from .files import TooLarge, printable, read_capped, read_prefix, zip_member_path
-from .notebook import notebook_to_source
+from .notebook import cells_of, notebook_to_source
 
 MAX_SOURCE_BYTES = 2 * 2**20
 MAX_NOTEBOOK_BYTES = 32 * 2**20
@@ -25,8 +31,14 @@ MAX_ZIP_MEMBERS = 10_000
 MAX_ZIP_BYTES = 64 * 2**20
 
 
-def load(path, assignment_id: str) -> tuple[bytes, list[str]]:
-    """Return (module source bytes, notes for the student's feedback)."""
+class Loaded(NamedTuple):
+    source: bytes        # the module's source (a notebook's driver module)
+    notes: list          # for the student's feedback
+    chosen: str | None   # why this file was graded when the submission held several candidates
+
+
+def load(path, assignment_id: str) -> Loaded:
+    """The module source, notes for the feedback, and why the file was chosen (if it was)."""
     path = Path(path)
     name = printable(path.name)
     try:
@@ -42,7 +54,7 @@ def load(path, assignment_id: str) -> tuple[bytes, list[str]]:
             raise InvalidSubmission(f"{name} is larger than {MAX_ZIP_BYTES // 2**20} MiB")
         return _from_zip(read_prefix(path, MAX_ZIP_BYTES + 1), name, assignment_id)
     if path.suffix.lower() in (".py", ".ipynb"):
-        return _from_file(name, _read_source(path, name), assignment_id)
+        return Loaded(*_from_file(name, _read_source(path, name), assignment_id), None)
     raise InvalidSubmission(f"{name}: expected {assignment_id}.py, {assignment_id}.ipynb, "
                             "a folder or a .zip")
 
@@ -90,9 +102,11 @@ def _from_folder(folder, assignment_id):
             break
     if not found:
         raise InvalidSubmission(_not_found(assignment_id, seen))
-    chosen = _prefer_py(found)
-    source, notes = _from_file(chosen.name, _read_source(chosen, chosen.name), assignment_id)
-    return source, _ambiguity(found, chosen) + notes
+    shallowest = min(len(p.parts) for p in found)
+    found = {p.name: p for p in found if len(p.parts) == shallowest}
+    name, data, why = choose({n: (lambda p=p: _read_source(p, p.name)) for n, p in found.items()}, assignment_id)
+    source, notes = _from_file(name, data, assignment_id)
+    return Loaded(source, ([why] if why else []) + notes, why)
 
 
 def _walk(folder, levels):
@@ -140,15 +154,16 @@ def _from_zip(data, name, assignment_id):
             found.append(member)
     if not found:
         raise InvalidSubmission(_not_found(assignment_id, seen))
-    found.sort(key=lambda m: (len(PurePosixPath(m.filename).parts), not m.filename.endswith(".py")))
-    chosen = found[0]
-    if chosen.flag_bits & 0x1:
-        raise InvalidSubmission(f"{name} is password-protected; submit an unencrypted zip")
-    content = _read_capped(archive, chosen, name)
-    source, notes = _from_file(PurePosixPath(chosen.filename).name, content, assignment_id)
-    if len(found) > 1:
-        notes.insert(0, f"{name} holds several candidates; graded {chosen.filename}")
-    return source, notes
+    shallowest = min(len(PurePosixPath(m.filename).parts) for m in found)
+    found = {PurePosixPath(m.filename).name: m for m in found if len(PurePosixPath(m.filename).parts) == shallowest}
+    for member in found.values():
+        if member.flag_bits & 0x1:
+            raise InvalidSubmission(f"{name} is password-protected; submit an unencrypted zip")
+    chosen, content, why = choose({n: (lambda m=m: _read_capped(archive, m, name)) for n, m in found.items()},
+                                  assignment_id)
+    source, notes = _from_file(chosen, content, assignment_id)
+    why = f"in {name}, {why}" if why else None
+    return Loaded(source, ([why] if why else []) + notes, why)
 
 
 def _read_capped(archive, member, name):
@@ -167,12 +182,61 @@ def _read_capped(archive, member, name):
         raise InvalidSubmission(f"{member.filename} in {name} cannot be read ({exc})") from None
 
 
-def _prefer_py(found):
-    return sorted(found, key=lambda p: (len(p.parts), p.suffix != ".py"))[0]
+def choose(readers: dict, assignment_id: str) -> tuple[str, bytes, str | None]:
+    """(the file name, its bytes, why it was chosen or None) among ID.py and ID.ipynb.
+
+    readers maps each candidate's name to a function reading its bytes. The
+    notebook wins beside a .py with no work in it (the untouched stub) and
+    beside a script exported from a notebook (it calls get_ipython(), which
+    fails outside IPython); otherwise the .py, as before.
+    """
+    script, notebook = f"{assignment_id}.py", f"{assignment_id}.ipynb"
+    if len(readers) == 1:
+        name = next(iter(readers))
+        return name, readers[name](), None
+    code, cells = readers[script](), readers[notebook]()
+    worked = _work(_notebook_code(cells))
+    if b"get_ipython()" in code:
+        return notebook, cells, (f"graded {notebook}: {script} is a script exported from a notebook "
+                                 "(it calls get_ipython(), which only IPython has), so its notebook was graded")
+    if _work([code]) == 0 and worked > 0:
+        return notebook, cells, (f"graded {notebook}: {script} beside it is the untouched stub "
+                                 f"(no function in it is written) and the notebook writes {worked}")
+    return script, code, (f"graded {script}: it was handed in with {notebook}, which was not graded "
+                          "(hand in one of them)")
 
 
-def _ambiguity(found, chosen):
-    return [f"several candidates found; graded {chosen.name}"] if len(found) > 1 else []
+def _notebook_code(data: bytes) -> list[str]:
+    """The notebook's code cells, magics and shell lines left out (nothing is run)."""
+    try:
+        cells = cells_of(data, "notebook")
+    except InvalidSubmission:
+        return []
+    return ["\n".join(line for line in c["source"].splitlines() if not line.lstrip().startswith(("%", "!")))
+            for c in cells]
+
+
+def _work(sources) -> int:
+    """How many top-level functions and methods are written (_stub_body): a stub has none."""
+    count = 0
+    for source in sources:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            functions = [n for n in node.body if isinstance(n, ast.FunctionDef)] \
+                if isinstance(node, ast.ClassDef) else [node]
+            count += sum(1 for f in functions if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                         and not _stub_body(f.body))
+    return count
+
+
+def _stub_body(body) -> bool:
+    """Only a docstring, `pass` or `...`, or a body that still raises NotImplementedError."""
+    return any(isinstance(n, ast.Raise) and "NotImplementedError" in ast.unparse(n) for n in body) or \
+        all(isinstance(n, ast.Pass) or (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))
+            for n in body)
 
 
 def _not_found(assignment_id, seen):

@@ -193,6 +193,9 @@ def describe(exc, module_file):
         message = str(exc)
     except BaseException:
         message = "<the exception could not be printed>"
+    if isinstance(exc, ModuleNotFoundError) and exc.name and importlib.util.find_spec(exc.name.partition(".")[0]) is None:
+        message += (f" ({exc.name.partition('.')[0]} is not in the grading environment: "
+                    "the handout lists the packages you may import)")
     return {
         "type": type(exc).__name__,
         "message": message[:2000],

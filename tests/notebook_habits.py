@@ -1,14 +1,18 @@
-"""The notebook class: correct polyfit answers, each notebook with one habit students have.
+"""The notebook classes: correct answers, each notebook with one habit students have.
 
-Every notebook here holds the reference solution (reference/polyfit/polyfit.py,
-split into cells as a student would) plus one habit that Jupyter tolerates:
-each must get full marks, and its feedback must name the cells that failed.
-`python tests/notebook_habits.py` writes them to tests/notebooks/ (the class
-`grader batch polyfit tests/notebooks` grades); test_notebooks.py checks that
-the files there are what this module builds.
+Every notebook here holds the reference solution (reference/ID/ID.py, split
+into cells as a student would) plus one habit that Jupyter or Colab
+tolerates: each must get full marks, and its feedback must name the cells
+that failed. `python tests/notebook_habits.py` writes them to
+tests/notebooks/ID/ (the class `grader batch ID tests/notebooks/ID` grades);
+test_notebooks.py checks that the files there are what this module builds.
 
-HABITS maps a student (the notebook's name) to the cells (numbered from 1,
-markdown included) whose feedback must say they did not run as in Jupyter.
+HABITS maps a student (the notebook's name) to its builder for polyfit; the
+habits of issue 21 (NEW_HABITS: the working folder, choosing the file,
+experiments past the budget, the environment, SystemExit and check()) are
+built for four assignments (ASSIGNMENTS). A builder returns (cells, the cells
+whose feedback must say they did not run as in Jupyter), or, for a student
+who hands in a folder, (cells, failing, {other file: its text}).
 """
 import ast
 import base64
@@ -21,18 +25,21 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference" / "polyfit" / "polyfit.py"
-CLASS = ROOT / "tests" / "notebooks"
+CLASSES = ROOT / "tests" / "notebooks"
+CLASS = CLASSES / "polyfit"
+ASSIGNMENTS = ("polyfit", "backprop", "modules", "training")
 
 
-def solution() -> dict[str, str]:
+def solution(assignment: str = "polyfit") -> dict[str, str]:
     """The reference, without its solution markers: {"imports": ..., "<function>": ..., ...}."""
-    text = "\n".join(line for line in REFERENCE.read_text().splitlines()
+    path = ROOT / "reference" / assignment / f"{assignment}.py"
+    text = "\n".join(line for line in path.read_text().splitlines()
                      if line.strip() not in ("# BEGIN SOLUTION", "# END SOLUTION"))
     tree = ast.parse(text)
     parts = {"imports": "\n".join(ast.get_source_segment(text, n) for n in tree.body
                                   if isinstance(n, (ast.Import, ast.ImportFrom)))}
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
             parts[node.name] = ast.get_source_segment(text, node)
     return parts
 
@@ -227,6 +234,97 @@ def tagged_cells():
     return _numbered(cells), [5]
 
 
+# --- issue 21: the habits of Colab, Kaggle and JupyterLab, for four assignments -----------
+
+def _definitions(assignment):
+    parts = solution(assignment)
+    return "\n\n\n".join(source for name, source in parts.items() if name != "imports")
+
+
+def _worked(assignment):
+    """Imports, then the definitions: a notebook with the student's work."""
+    return [_md(f"# {assignment}"), _code(solution(assignment)["imports"]), _code(_definitions(assignment))]
+
+
+def writefile_and_import(assignment):
+    """%%writefile ID.py then `from ID import *`: the module has the assignment's own name."""
+    parts = solution(assignment)
+    cells = [_md(f"# {assignment}: my code lives in a module"),
+             _code(f"%%writefile {assignment}.py\n{parts['imports']}\n\n\n{_definitions(assignment)}\n"),
+             _code(f"from {assignment} import *"),
+             _code("%%writefile notes.txt\nlearning rate 0.1 worked best"),
+             _code("with open('notes.txt') as handle:\n    notes = handle.read()\nprint(notes)")]
+    return _numbered(cells), []
+
+
+def stub_beside_notebook(assignment):
+    """The folder holds the untouched stub ID.py beside the worked ID.ipynb."""
+    stub = (ROOT / "assignments" / assignment / f"{assignment}.py").read_text()
+    return _numbered(_worked(assignment)), [], {f"{assignment}.py": stub}
+
+
+def exported_script(assignment):
+    """`jupyter nbconvert --to script` left ID.py (it calls get_ipython()) beside the notebook."""
+    cells = _worked(assignment) + [_code("%matplotlib inline\nimport matplotlib.pyplot as plt")]
+    script = "#!/usr/bin/env python\n# coding: utf-8\n\n"
+    for cell in cells:
+        if cell.cell_type == "code":
+            body = cell.source.replace("%matplotlib inline", "get_ipython().run_line_magic('matplotlib', 'inline')")
+            script += f"# In[{cell.execution_count or ' '}]:\n\n\n{body}\n\n\n"
+    return _numbered(cells), [], {f"{assignment}.py": script}
+
+
+BURN = ("# experiment {n}: another setting\nimport time\nstart = time.process_time()\n"
+        "while time.process_time() - start < {seconds}:\n    trial = sum(i * i for i in range(1000))")
+
+
+def budget_experiments():
+    """Seven experiment cells, each under the cell budget, together past the notebook's."""
+    cells = _head() + [_code(_all_functions()), _code(DATA)]
+    cells += [_code(BURN.format(n=n, seconds=9)) for n in range(1, 8)]
+    cells += [_code(TRAIN)]
+    return _numbered(cells), list(range(4, 13))
+
+
+TRAINING = {"polyfit": "fit", "backprop": "train", "training": "fit"}   # what a progress bar wraps
+
+
+def colab_environment(assignment):
+    """Colab's stack in the import cell, a package the grader lacks, Drive, tqdm.notebook (in the
+    training function the tests call too), 3.12 f-strings."""
+    bar = [] if assignment not in TRAINING else [_code(
+        f"_plain = {TRAINING[assignment]}\n\n\ndef {TRAINING[assignment]}(*args, **kwargs):\n"
+        "    for _ in tqdm(range(1), desc='training'):\n        result = _plain(*args, **kwargs)\n    return result")]
+    cells = [_md(f"# {assignment}"),
+             _code("import pandas as pd\nimport seaborn as sns\nimport wandb\nfrom sklearn.metrics import r2_score\n"
+                   "from tqdm.notebook import tqdm\nimport ipywidgets as widgets\n" + solution(assignment)["imports"]),
+             _code("from google.colab import drive\ndrive.mount('/content/drive')"),
+             _code(_definitions(assignment)),
+             _code("frame = pd.DataFrame({'epoch': range(3), 'loss': [3.0, 2.0, 1.5]})\n"
+                   "for _ in tqdm(range(3), desc='epochs'):\n    pass\nsns.lineplot(data=frame, x='epoch', y='loss')"),
+             _code("wandb.init(project='homework')"),
+             _code("name = 'loss'\nprint(f\"{frame[\"loss\"].min():.3f} is the best {name}\")")] + bar
+    return _numbered(cells), [2, 3, 6, 7]
+
+
+def system_exit_marker(assignment):
+    """check() after the work, then `raise SystemExit` above an old attempt that would undo it."""
+    first = next(name for name in solution(assignment) if name != "imports")
+    cells = _worked(assignment) + [
+        _code(f"from grader import check\ncheck({assignment!r})"),
+        _md("## old attempts (do not run)"),
+        _code("raise SystemExit('stop here')"),
+        _code(f"def {first}(*args, **kwargs):\n    raise NotImplementedError('my first try')"),
+        _code(f"{first} = None"),
+    ]
+    return _numbered(cells), [6]
+
+
+NEW_HABITS = {"writefile_and_import": writefile_and_import, "stub_beside_notebook": stub_beside_notebook,
+              "exported_script": exported_script, "colab_environment": colab_environment,
+              "system_exit_marker": system_exit_marker}
+
+
 HABITS = {name: builder for name, builder in [
     ("clean", clean), ("display_and_plots", display_and_plots), ("ipython_imports", ipython_imports),
     ("missing_data_file", missing_data_file), ("input_prompt", input_prompt),
@@ -237,21 +335,53 @@ HABITS = {name: builder for name, builder in [
     ("tagged_cells", tagged_cells)]}
 
 
-def build(name: str) -> tuple[str, list[int]]:
+def classes() -> dict[str, dict]:
+    """{assignment: {student: builder of no arguments}}: polyfit's old and new habits, the new for three more."""
+    found = {}
+    for assignment in ASSIGNMENTS:
+        students = dict(HABITS) if assignment == "polyfit" else {}
+        if assignment == "polyfit":
+            students["budget_experiments"] = budget_experiments
+        for name, builder in NEW_HABITS.items():
+            students[name] = (lambda b=builder, a=assignment: b(a))
+        found[assignment] = students
+    return found
+
+
+def build(name: str, assignment: str = "polyfit") -> tuple[str, list[int]]:
     """(the notebook's JSON text, the cells its feedback must name)."""
-    cells, failing = HABITS[name]()
+    return files(name, assignment)[0][f"{assignment}.ipynb"], files(name, assignment)[1]
+
+
+def files(name: str, assignment: str = "polyfit") -> tuple[dict[str, str], list[int]]:
+    """({file name: text} of what the student hands in, the cells its feedback must name)."""
+    cells, failing, *others = classes()[assignment][name]()
     notebook = nbformat.v4.new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
     for number, cell in enumerate(notebook.cells):
         cell.id = f"{name[:20]}-{number}"  # stable ids: the files do not change between builds
-    return nbformat.writes(notebook), failing
+    return {f"{assignment}.ipynb": nbformat.writes(notebook), **(others[0] if others else {})}, failing
 
 
-def write_class(folder: Path = CLASS) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in HABITS:
-        (folder / f"{name}.ipynb").write_text(build(name)[0])
+def path(name: str, assignment: str = "polyfit", folder: Path = CLASSES) -> Path:
+    """Where the student's submission lies: NAME.ipynb, or a folder NAME/ with several files."""
+    handed, _ = files(name, assignment)
+    return folder / assignment / (name if len(handed) > 1 else f"{name}.ipynb")
+
+
+def write_classes(folder: Path = CLASSES) -> None:
+    for assignment, students in classes().items():
+        for name in students:
+            handed, _ = files(name, assignment)
+            target = path(name, assignment, folder)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if len(handed) == 1:
+                target.write_text(handed[f"{assignment}.ipynb"])
+                continue
+            target.mkdir(exist_ok=True)
+            for file_name, text in handed.items():
+                (target / file_name).write_text(text)
 
 
 if __name__ == "__main__":
-    write_class(Path(sys.argv[1]) if len(sys.argv) > 1 else CLASS)
+    write_classes(Path(sys.argv[1]) if len(sys.argv) > 1 else CLASSES)

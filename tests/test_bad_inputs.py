@@ -138,8 +138,8 @@ def test_non_utf8_file_name_is_named_and_reported_readably(graded):
 def test_folder_in_zip_is_found_one_level_down(tmp_path):
     _zip(tmp_path / "s.zip", {"alice-hw1/": b"", "alice-hw1/polyfit.py": CORRECT,
                               "__MACOSX/alice-hw1/._polyfit.py": b"\x00\x05"})
-    source, notes = submission.load(tmp_path / "s.zip", "polyfit")
-    assert source == CORRECT and notes == []
+    source, notes, chosen = submission.load(tmp_path / "s.zip", "polyfit")
+    assert source == CORRECT and notes == [] and chosen is None
 
 
 def test_lying_zip_header_is_capped(tmp_path):

@@ -66,7 +66,7 @@ def test_zip_layout(autograder_zip):
         modes = {i.filename: i.external_attr >> 16 & 0o777 for i in archive.infolist()}
         runner = archive.read("run_autograder").decode()
         packaged = {n: archive.read(n) for n in names if n.startswith("grader/")}
-    assert {"setup.sh", "run_autograder", "pyproject.toml", "assignments/polyfit/assignment.toml",
+    assert {"setup.sh", "run_autograder", "pyproject.toml", "course.toml", "assignments/polyfit/assignment.toml",
             "assignments/polyfit/test_public.py", "reference/polyfit/polyfit.py",
             "reference/polyfit/test_hidden.py"} <= names
     assert modes["setup.sh"] == modes["run_autograder"] == 0o755

@@ -8,6 +8,7 @@ once with `grader batch --jobs 2`: full marks for all, and feedback that
 names the cells that failed.
 """
 import ast
+import dataclasses
 import json
 import re
 import shutil
@@ -16,16 +17,17 @@ import sys
 import tempfile
 import textwrap
 import time
+import zipfile
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from conftest import ROOT, default_sandbox, run_cli
-from grader import course, submission
-from grader.errors import InvalidSubmission
+from grader import batch, course, submission
+from grader.errors import GraderError, InvalidSubmission
 from grader.grade import Options, grade
-from grader.limits import NOTEBOOK_CELL_SECONDS
+from grader.limits import NOTEBOOK_CELL_SECONDS, NOTEBOOK_CPU_SECONDS
 from grader.notebook import is_driver, notebook_to_source
 
 import notebook_habits
@@ -64,16 +66,15 @@ def test_an_error_costs_its_cell_and_lines_count_from_the_cell(tmp_path):
         "y = x + 1",
         "%%time\n\ndef g():\n    return undefined_name\ng()",
         "z = (",
-        "print('hello')\nimport sys\nsys.exit(3)",
         "%%capture out\nprint(1)\nraise ValueError('hidden by capture')",
         "assert y == 2 and callable(g)",
     ])
-    assert [c["status"] for c in cells.values()] == ["ok", "error", "ok", "error", "error", "error", "error", "ok"]
+    assert [c["status"] for c in cells.values()] == ["ok", "error", "ok", "error", "error", "error", "ok"]
     assert cells[2]["message"] == "ZeroDivisionError: division by zero (line 4)" and cells[2]["line"] == 4
     assert cells[4]["line"] == 4 and "NameError: name 'undefined_name' is not defined" in cells[4]["message"]
     assert cells[5]["message"].startswith("SyntaxError") and cells[5]["line"] == 1
-    assert "exit()" in cells[6]["message"] and cells[6]["line"] == 3
-    assert cells[7]["message"] == "ValueError: hidden by capture (line 3)"
+    assert cells[5]["message"].endswith(f"; the grader runs Python {sys.version_info[0]}.{sys.version_info[1]}")
+    assert cells[6]["message"] == "ValueError: hidden by capture (line 3)"
     assert cells[2]["first_line"] == "def f():" and notes == []
     assert printed == "" and stderr == ""      # what cells print stays in the notebook
 
@@ -139,6 +140,76 @@ def test_skipped_and_tagged_cells(tmp_path):
     assert cells[5]["status"] == "error"        # b was never defined: skip-execution is honoured
 
 
+def test_system_exit_ends_run_all_with_a_note_naming_the_cell(tmp_path):
+    cells, notes, _, _ = run_cells(tmp_path, [
+        "def fit():\n    return 1", "print('hello')\nimport sys\nsys.exit(3)", "def fit():\n    raise ValueError",
+        "fit = None"])
+    assert [c["status"] for c in cells.values()] == ["ok", "ok", "stopped", "stopped"]
+    assert cells[2]["message"].startswith("raised SystemExit (line 3)") and cells[2]["line"] == 3
+    assert cells[3]["message"] == "not run: Run All stopped at cell 2 (SystemExit)"
+    assert notes == ["cell 2 raised SystemExit, which ends Run All as in Jupyter: the 2 code cell(s) below it "
+                     "were not run"]
+
+
+def test_the_working_folder_is_on_sys_path_and_the_driver_never_shadows_a_written_module(tmp_path):
+    program = textwrap.dedent(f"""\
+        import json, sys, types
+        sys.path.insert(0, {str(GRADER)!r})
+        import nbrun
+        del sys.path[0]
+        driver = types.ModuleType("polyfit")
+        sys.modules["polyfit"] = driver
+        cells = [{{"index": 1, "source": "%%writefile polyfit.py\\ndef fit():\\n    return 42\\n", "tags": []}},
+                 {{"index": 2, "source": "%%writefile helpers.py\\nSCALE = 2\\n", "tags": []}},
+                 {{"index": 3, "source": "from polyfit import *\\nfrom helpers import SCALE", "tags": []}},
+                 {{"index": 4, "source": "from grader import check\\ncheck('polyfit')", "tags": []}}]
+        nbrun.run_notebook(cells, driver.__dict__)
+        print(json.dumps([[c["status"] for c in driver.__grader_cells__], driver.fit(), driver.SCALE,
+                          sys.modules["polyfit"] is driver]))
+        """)
+    done = subprocess.run([sys.executable, "-I", "-B", "-c", program], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == [["ok"] * 4, 42, 2, True]
+
+
+def test_a_package_outside_the_environment_costs_only_what_uses_it(tmp_path):
+    cells, notes, _, _ = run_cells(tmp_path, [
+        "import numpy as np\nimport wandb\nfrom google.colab import drive\nfrom nopackage.sub import thing\nx = 1",
+        "drive.mount('/content/drive')",
+        "thing(3)",
+        "import pandas\nimport importlib\ntry:\n    importlib.import_module('another_missing')\n"
+        "except ImportError:\n    fallback = True",
+        "try:\n    import google.colab\n    IN_COLAB = True\nexcept (ValueError, ImportError):\n    IN_COLAB = False",
+        "assert fallback and not IN_COLAB",
+    ], options={"environment": ["numpy", "pandas"]})
+    assert [c["status"] for c in cells.values()] == ["ok", "error", "error", "ok", "ok", "ok"]
+    assert cells[2]["message"] == ("ModuleNotFoundError: google is not in the grading environment, so "
+                                   "`google.colab.drive.mount` cannot be used (the course's packages: numpy, "
+                                   "pandas) (line 1)")
+    assert "nopackage is not in the grading environment" in cells[3]["message"]
+    assert notes == ["cell 1: `wandb`, `google`, `nopackage` not in the grading environment: the import went "
+                     "through, and each use of it fails"]
+
+
+def test_past_the_notebook_budget_only_the_cells_defining_what_the_tests_use_run_again(tmp_path):
+    cells, notes, _, _ = run_cells(tmp_path, [
+        "import numpy as np\nLR = 0.1",
+        "%%writefile helpers.py\ndef scale(x):\n    return 2 * x",
+        "from helpers import scale\nx = np.ones(3)",
+        "def predict(X, w):\n    return scale(X) @ w",
+        "class Fit:\n    def __call__(self, x):\n        return predict(x, x) * LR\nfit = Fit()",
+        "for _ in range(10**9):\n    w = fit(x)",
+        "w = fit(x)\nprint(w)",
+        "assert 'w' not in globals() and fit(np.ones(2)) == 0.8",
+    ], options={"api": ["fit", "predict"], "definitions": True, "over_budget": 6, "notebook_budget": 60})
+    assert [c["status"] for c in cells.values()] == ["ok"] * 5 + ["interrupted", "skipped", "skipped"]
+    assert cells[6]["message"].startswith("was running when the notebook had used 60 s of CPU time in all")
+    assert cells[7]["message"].startswith("an experiment: not run again")
+    assert notes == ["the notebook used more than its CPU budget in all, so it was run again with only the "
+                     "cells that define what the tests use; cells 6, 7, 8 were left out"]
+
+
 def test_the_report_survives_a_reset(tmp_path):
     cells, _, _, _ = run_cells(tmp_path, ["a = 1", "%reset -f", "b = 2"])
     assert [c["status"] for c in cells.values()] == ["ok", "ok", "ok"]
@@ -167,7 +238,7 @@ def test_outputs_are_dropped_and_notebooks_have_their_own_cap(tmp_path):
     big = _notebook("x = 1", outputs=[nbformat.v4.new_output("display_data", data=image)])
     path = tmp_path / "polyfit.ipynb"
     path.write_bytes(big)
-    source, _ = submission.load(path, "polyfit")
+    source = submission.load(path, "polyfit").source
     assert len(source) < 2000 and b"AAAA" not in source
     path.write_bytes(big[:-2] + b" " * (submission.MAX_NOTEBOOK_BYTES - len(big) + 10) + big[-2:])
     with pytest.raises(InvalidSubmission, match="larger than 32 MiB"):
@@ -184,11 +255,67 @@ def test_cells_saved_out_of_order_get_a_note():
                      "from top to bottom, as Restart & Run All does"]
 
 
-def test_the_class_on_disk_is_what_the_builder_makes():
-    for name in notebook_habits.HABITS:
-        assert (notebook_habits.CLASS / f"{name}.ipynb").read_text() == notebook_habits.build(name)[0], \
-            f"{name}.ipynb is stale: rebuild the class with .venv/bin/python tests/notebook_habits.py"
-    assert len(notebook_habits.HABITS) >= 12
+def test_the_classes_on_disk_are_what_the_builder_makes():
+    for assignment, students in notebook_habits.classes().items():
+        for name in students:
+            handed, _ = notebook_habits.files(name, assignment)
+            where = notebook_habits.path(name, assignment)
+            on_disk = {f"{assignment}.ipynb": where.read_text()} if where.is_file() else \
+                {p.name: p.read_text() for p in where.iterdir()}
+            assert on_disk == handed, \
+                f"{where} is stale: rebuild the classes with .venv/bin/python tests/notebook_habits.py"
+    assert len(notebook_habits.HABITS) >= 12 and len(notebook_habits.ASSIGNMENTS) >= 4
+
+
+# --- choosing the file, the environment ---------------------------------------------------
+
+def test_the_worked_notebook_beats_an_untouched_stub_and_an_exported_script(tmp_path):
+    stub = (ROOT / "assignments" / "polyfit" / "polyfit.py").read_text()
+    notebook = notebook_habits.build("clean")[0]
+    exported = notebook_habits.files("exported_script")[0]["polyfit.py"]
+    reference = (ROOT / "reference" / "polyfit" / "polyfit.py").read_text()
+    for case, script, graded in (("stub", stub, "notebook"), ("export", exported, "notebook"),
+                                 ("worked", reference, "script")):
+        folder = tmp_path / case
+        folder.mkdir()
+        (folder / "polyfit.py").write_text(script)
+        (folder / "polyfit.ipynb").write_text(notebook)
+        source, notes, chosen = submission.load(folder, "polyfit")
+        assert chosen == notes[0]
+        assert is_driver(source) == (graded == "notebook"), (case, notes)
+        assert notes[0].startswith(f"graded polyfit.{'ipynb' if graded == 'notebook' else 'py'}: "), notes
+        with zipfile.ZipFile(tmp_path / f"{case}.zip", "w") as archive:
+            archive.writestr("hw/polyfit.py", script)
+            archive.writestr("hw/polyfit.ipynb", notebook)
+        zipped, zip_notes, _ = submission.load(tmp_path / f"{case}.zip", "polyfit")
+        assert zipped == source and zip_notes[0] == f"in {case}.zip, {notes[0]}"
+    for assignment in course.all_assignments():   # every stub counts as untouched, every reference as work
+        assert submission._work([assignment.stub.read_text()]) == 0 < submission._work([assignment.reference.read_text()])
+    assert "untouched stub" in submission.load(tmp_path / "stub", "polyfit")[1][0]
+    assert "exported from a notebook" in submission.load(tmp_path / "export", "polyfit")[1][0]
+
+
+def test_the_environment_is_declared_and_checked(tmp_path):
+    assert course.load("polyfit").environment.allowed(("torch",)) == tuple(
+        p for p in course.DEFAULT_PACKAGES if p != "torch")
+    assert course.load("polyfit").environment.problems() == []    # make venv installs it
+    (tmp_path / "course.toml").write_text('python = "2.7"\npackages = ["numpy", "no-such-package-xyz"]\n')
+    declared = course.environment(tmp_path)
+    assert declared.problems() == ["the course declares Python 2.7, but this is Python "
+                                   f"{course.RUNNING_PYTHON}",
+                                   "not installed: no-such-package-xyz (pip install no-such-package-xyz)"]
+    assert course.environment(tmp_path, {"packages": ["numpy"]}).packages == ("numpy",)
+    lacking = dataclasses.replace(course.load("polyfit"), environment=declared)
+    with pytest.raises(GraderError, match="not the course's grading environment .*no-such-package-xyz"):
+        batch.run(lacking, tmp_path, tmp_path / "out")
+
+
+def test_a_py_importing_a_package_outside_the_environment_is_told_so(tmp_path):
+    (tmp_path / "polyfit.py").write_text("import numpy as np\nimport wandb\n")
+    data = grade(course.load("polyfit"), tmp_path / "polyfit.py", tmp_path / "out",
+                 Options(sandbox=default_sandbox(), hidden=False, calibrate=False))
+    assert "No module named 'wandb' (wandb is not in the grading environment: the handout lists the " \
+           "packages you may import)" in data["tests"][0]["output"]
 
 
 # --- data files ------------------------------------------------------------------------------
@@ -235,18 +362,26 @@ def test_a_notebook_reads_the_assignments_data_at_its_handout_path(tmp_path, req
         assert got["the data cannot be changed"] == ("passed", ""), got
 
 
-# --- the class: correct answers with one habit each, graded as a batch -----------------------
+# --- the classes: correct answers with one habit each, graded as a batch -----------------------
 
-@pytest.fixture(scope="module")
-def graded_class(tmp_path_factory):
-    """`grader batch polyfit tests/notebooks --jobs 2`, once for every test below."""
-    out = tmp_path_factory.mktemp("notebook-class")
+ACCEPTANCE = ("stub_beside_notebook", "exported_script", "writefile_and_import", "budget_experiments")
+
+
+def _batch(assignment, submissions, out):
     started = time.monotonic()
-    done = run_cli("batch", "polyfit", notebook_habits.CLASS, "--out", out, "--jobs", "2",
+    done = run_cli("batch", assignment, submissions, "--out", out, "--jobs", "2",
                    "--sandbox", default_sandbox(), "--no-similarity", timeout=1500)
     assert done.returncode == 0, done.stdout + done.stderr
-    print(f"the class of {len(notebook_habits.HABITS)} notebooks took {time.monotonic() - started:.1f} s")
+    print(f"{assignment}: {submissions} took {time.monotonic() - started:.1f} s")
     return out
+
+
+@pytest.fixture(scope="module")
+def graded_classes(tmp_path_factory):
+    """`grader batch ID tests/notebooks/ID --jobs 2` for each class, once for every test below."""
+    out = tmp_path_factory.mktemp("notebook-classes")
+    return {assignment: _batch(assignment, notebook_habits.CLASSES / assignment, out / assignment)
+            for assignment in notebook_habits.ASSIGNMENTS}
 
 
 def _named_cells(feedback):
@@ -255,27 +390,81 @@ def _named_cells(feedback):
     return sorted({int(n) for n in re.findall(r"\bcell (\d+)\b", summary)})
 
 
-@pytest.mark.parametrize("name", sorted(notebook_habits.HABITS))
-def test_every_habit_gets_full_marks_and_feedback_names_its_failing_cells(graded_class, name):
-    data = json.loads((graded_class / name / "results.json").read_text())
-    feedback = (graded_class / name / "feedback.md").read_text()
+@pytest.mark.parametrize("assignment,name", [(a, n) for a, students in notebook_habits.classes().items()
+                                             for n in sorted(students)])
+def test_every_habit_gets_full_marks_and_feedback_names_its_failing_cells(graded_classes, assignment, name):
+    data = json.loads((graded_classes[assignment] / name / "results.json").read_text())
+    feedback = (graded_classes[assignment] / name / "feedback.md").read_text()
     assert data["score"] == data["extra_data"]["max_score"] > 0, feedback
     assert data["extra_data"]["status"] == "ok"
-    assert _named_cells(feedback) == notebook_habits.build(name)[1], feedback
+    assert _named_cells(feedback) == notebook_habits.files(name, assignment)[1], feedback
     assert "Your code printed" not in feedback     # what cells print stays in the notebook
+    if len(notebook_habits.files(name, assignment)[0]) > 1:   # a folder: feedback says which file and why
+        assert data["extra_data"]["notes"][0].startswith(f"graded {assignment}.ipynb: "), feedback
+        assert data["extra_data"]["chosen"] == data["extra_data"]["notes"][0]
 
 
-def test_a_stuck_cell_costs_its_budget_only(graded_class):
-    spent = {name: json.loads((graded_class / name / "results.json").read_text())["extra_data"]["import_cpu"]
-             for name in notebook_habits.HABITS}
+def test_a_stuck_cell_costs_its_budget_only_and_experiments_past_the_budget_cost_it_once(graded_classes):
+    spent = {name: json.loads((graded_classes["polyfit"] / name / "results.json").read_text())["extra_data"]["import_cpu"]
+             for name in notebook_habits.classes()["polyfit"]}
     assert NOTEBOOK_CELL_SECONDS <= spent.pop("stuck_experiment") < NOTEBOOK_CELL_SECONDS + 5
+    assert NOTEBOOK_CPU_SECONDS <= spent.pop("budget_experiments") < NOTEBOOK_CPU_SECONDS + 10
     assert max(spent.values()) < 5, spent
 
 
-def test_the_report_counts_students_with_failing_cells(graded_class):
-    page = (graded_class / "report.html").read_text()
-    failing = [n for n in notebook_habits.HABITS if n != "shell_escapes" and notebook_habits.build(n)[1]]
-    assert len(failing) == 6   # shell_escapes only has notes: its Python ran to the end
-    assert f'notebooks with failing cells<b>{len(failing)}</b>of {len(notebook_habits.HABITS)}' in page
+def test_the_report_counts_students_with_failing_cells(graded_classes):
+    page = (graded_classes["polyfit"] / "report.html").read_text()
+    students = notebook_habits.classes()["polyfit"]
+    notes_only = ("shell_escapes", "system_exit_marker")   # their Python ran to the end, or to SystemExit
+    failing = [n for n in students if n not in notes_only and notebook_habits.files(n)[1]]
+    assert len(failing) == 8
+    assert f'notebooks with failing cells<b>{len(failing)}</b>of {len(students)}' in page
     table = page.split('id="failing-cells"', 1)[1].split("</table>", 1)[0]
     assert sorted(re.findall(r"<tr><td>([a-z_]+)</td>", table)) == sorted(failing)
+    chosen = page.split('id="chosen-files"', 1)[1].split("</table>", 1)[0]   # for the instructor, too
+    assert sorted(re.findall(r"<tr><td>([a-z_]+)</td>", chosen)) == ["exported_script", "stub_beside_notebook"]
+
+
+def test_the_acceptance_class_gets_the_same_full_marks_beside_two_cpu_hogs(graded_classes, tmp_path):
+    """Stub beside notebook, exported script beside notebook, writefile-and-import, experiments past
+    the budget: full marks idle (graded_classes) and beside two busy loops, decided by CPU time."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name in ACCEPTANCE:
+        where = notebook_habits.path(name)
+        (shutil.copytree if where.is_dir() else shutil.copy)(where, folder / where.name)
+    hogs = [subprocess.Popen([sys.executable, "-c", "import time\nend = time.time() + 900\n"
+                              "while time.time() < end: pass"]) for _ in range(2)]
+    try:
+        busy = _batch("polyfit", folder, tmp_path / "busy")
+    finally:
+        for hog in hogs:
+            hog.kill()
+    for name in ACCEPTANCE:
+        idle_data = json.loads((graded_classes["polyfit"] / name / "results.json").read_text())
+        busy_data = json.loads((busy / name / "results.json").read_text())
+        for data in (idle_data, busy_data):
+            assert data["score"] == data["extra_data"]["max_score"] > 0 and data["extra_data"]["status"] == "ok", name
+        assert [c["status"] for c in busy_data["extra_data"]["cells"]] == \
+            [c["status"] for c in idle_data["extra_data"]["cells"]], name
+
+
+# --- check() from inside a notebook, in a real Jupyter kernel ------------------------------------
+
+def test_check_runs_the_public_tests_on_the_kernels_definitions(tmp_path):
+    nbclient = pytest.importorskip("nbclient")
+    cells = notebook_habits.clean()[0] + [
+        nbformat.v4.new_code_cell("from grader import check\nall_passed = check('polyfit')"),
+        nbformat.v4.new_code_cell("def fit(x, y, degree=3, lr=0.1, steps=5000):\n    raise NotImplementedError"),
+        nbformat.v4.new_code_cell("check('polyfit')"),
+    ]
+    notebook = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3",
+                                                                             "display_name": "Python 3"}})
+    nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    first, second = ("".join(o.get("text", "") for o in notebook.cells[n].outputs if o.get("name") == "stdout")
+                     for n in (-3, -1))
+    assert "5 of 5 public tests passed." in first and "PASS  fit:" in first, first
+    assert "Hidden tests (23 more, 27 points) will also be run" in first
+    assert "4 of 5 public tests passed." in second and "FAIL  fit:" in second, second
+    assert "fit is not implemented yet" in second

@@ -101,6 +101,9 @@ def test_release_holds_what_students_need(release):
         if path.is_file() and "__pycache__" not in path.parts:
             assert (release / "grader" / path.relative_to(PACKAGE_DIR)).read_bytes() == path.read_bytes()
     assert (release / "Makefile").is_file() and (release / "pyproject.toml").is_file()
+    assert (release / "course.toml").read_text() == (ROOT / "course.toml").read_text()
+    readme = (release / "README.md").read_text()
+    assert "from grader import check" in readme and "pandas" in readme   # check() and the environment
 
 
 def make_test(repo, *extra):
@@ -126,3 +129,11 @@ def test_release_refuses_a_non_empty_folder(tmp_path):
     (tmp_path / "keep.txt").write_text("mine")
     result = run_cli("release", tmp_path)
     assert result.returncode == 2 and "not empty" in result.stderr
+
+
+def test_every_handout_states_the_grading_environment_and_check():
+    for assignment in course.all_assignments():
+        text = " ".join((assignment.folder / "README.md").read_text().split())
+        assert f"Python {assignment.environment.python}" in text and f'check("{assignment.id}")' in text
+        for package in assignment.environment.allowed(assignment.limits.blocked_modules):
+            assert package in text, (assignment.id, package)

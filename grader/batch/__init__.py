@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .. import course, gradebook, lms, results, similarity
 from ..course import Assignment
-from ..errors import BatchBusy, ClusterLost, ExportError, UsageError
+from ..errors import BatchBusy, ClusterLost, ExportError, GraderError, UsageError
 from ..grade import Options, calibrated
 from ..sandbox import SANDBOX_HELP, SANDBOXES, choose
 from ..similarity.report import write_all as write_similarity
@@ -60,6 +60,10 @@ def run(assignment: Assignment, source, out_dir, *, jobs: int = 1, options: Opti
         cluster: Cluster | None = None, progress: Progress | None = None,
         compare: bool = True) -> Summary:
     """Grade every student in source (a folder or an LMS zip) into out_dir; return a Summary."""
+    problems = assignment.environment.problems()
+    if problems and options.sandbox != "docker":  # a docker worker has its image's packages
+        raise GraderError("this Python is not the course's grading environment (course.toml): "
+                          + "; ".join(problems))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     progress = progress or Progress(None)

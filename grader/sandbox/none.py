@@ -28,12 +28,15 @@ class NoSandbox(Sandbox):
 
     def start(self, module_source: bytes, module_name: str, log_file: IO[bytes]) -> subprocess.Popen:
         run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=self._dir))
-        module = run_dir / f"{module_name}.py"
+        # Not in the working folder, which a notebook has on sys.path: the module never
+        # shadows one of the same name that the notebook writes there.
+        (run_dir / ".submission").mkdir()
+        module = run_dir / ".submission" / f"{module_name}.py"
         module.write_bytes(module_source)
         if self.limits.data_folder:  # the assignment's data, at ./data as on the student's laptop
             (run_dir / "data").symlink_to(self.limits.data_folder, target_is_directory=True)
         if self.uid is not None:
-            for path in (run_dir, module):
+            for path in (run_dir, module.parent, module):
                 os.chown(path, self.uid, self.uid)
         return subprocess.Popen(
             as_user(self.uid, [sys.executable, "-I", "-B", str(self._dir / "worker.py"), str(module), module_name]),

@@ -49,7 +49,7 @@ def read(path, student, assignment_id, student_functions, boilerplate, *, origin
     """The Document for one submission (never raises for a bad submission)."""
     document = Document(student, origin or Path(path).name, archive)
     try:
-        source, _ = load(path, assignment_id)
+        source = load(path, assignment_id).source
     except Exception as exc:  # untrusted input: whatever went wrong, it is this row's note
         document.problem = str(exc) or type(exc).__name__
         return document
