@@ -34,6 +34,7 @@ Configuration (the harness inherits the environment):
     GRADER_DOCKER_CPUS     CPUs per worker (default 1)
     GRADER_DOCKER_GPUS     "all" or a comma list of device ids: pass GPUs to workers
 """
+import hashlib
 import json
 import os
 import socket
@@ -56,8 +57,11 @@ LABEL = "ml-autograder.worker"
 BACKSTOP_SECONDS = int(GRADE_TIMEOUT) + 60
 FILES_TMPFS = "size=8m,mode=1777,nosuid,nodev,noexec"  # podman rejects uid=
 # Over a folder of the image, runc keeps the folder's mode (root's 0755): the worker's uid owns
-# it instead, so BOOTSTRAP can write a stub there (Docker Engine; podman rejects uid=).
-HIDING_TMPFS = "size=1m,uid=65534,gid=65534,nosuid,nodev,noexec"
+# it instead, so BOOTSTRAP can write a stub there. Docker Engine takes the kernel's uid=;
+# podman refuses it and has U (the container's user) instead, and copies the folder's
+# files into a tmpfs unless told not to.
+HIDING_TMPFS = {"docker": "size=1m,uid=65534,gid=65534,nosuid,nodev,noexec",
+                "podman": "size=1m,U,notmpcopyup,nosuid,nodev,noexec"}
 OUTPUT_FILE = "/opt/output/log"  # the worker's stdout and stderr (see BOOTSTRAP)
 REMOVE_ATTEMPTS = 10      # a container being removed while it stops (see _remove)
 
@@ -160,6 +164,7 @@ class DockerSandbox(Sandbox):
         self.cpus = float(cpus or os.environ.get("GRADER_DOCKER_CPUS") or 1)
         self._started = set()
         self._blocked = None  # {package folder in the image: stub source}, found on first start
+        self._engine = None   # "docker" or "podman", asked when needed
 
     def host_config(self, hidden_folders=()):
         """Every confinement setting of a worker container; hidden_folders get an empty tmpfs."""
@@ -180,7 +185,7 @@ class DockerSandbox(Sandbox):
             tmpfs={"/tmp": f"size={limits.tmpfs_bytes},mode=1777,nosuid,nodev",
                    "/opt/grader": FILES_TMPFS, "/submission": FILES_TMPFS,
                    os.path.dirname(OUTPUT_FILE): f"size={limits.file_bytes},mode=1777,nosuid,nodev,noexec",
-                   **{folder: HIDING_TMPFS for folder in hidden_folders}},
+                   **{folder: HIDING_TMPFS[self.engine()] for folder in hidden_folders}},
             # the address space is bounded by RLIMIT_AS (BOOTSTRAP); the cgroup bounds it and the
             # tmpfs together, as a bwrap slot's cgroup does
             mem_limit=limits.memory_bytes + limits.tmpfs_bytes,
@@ -232,16 +237,27 @@ class DockerSandbox(Sandbox):
             self._blocked = {folder: self.limits.blocked_stub(name) for name, folder in folders.items()}
         return self._blocked
 
+    def engine(self):
+        """"podman" or "docker": which engine answers (they spell tmpfs options differently)."""
+        if self._engine is None:
+            version = self.client.version()
+            names = [c.get("Name", "") for c in version.get("Components") or []]
+            names.append((version.get("Platform") or {}).get("Name", ""))
+            self._engine = "podman" if any("podman" in name.lower() for name in names) else "docker"
+        return self._engine
+
     def package_folders(self, names):
         """{name: folder} for the packages among names installed in the worker image.
 
-        Asked of the image once (a short container) and cached by its id.
+        Asked of the image once (a short container, with the workers' volumes) and cached
+        by the image's id and those volumes.
         """
         try:
             image_id = self.client.images.get(self.image).id
         except self._docker.errors.DockerException as exc:
             raise SandboxUnavailable(f"no worker image {self.image}: {exc}") from None
-        cache = CACHE_ROOT / "docker-images" / f"{image_id.replace(':', '-')}.json"
+        key = hashlib.sha256(json.dumps([image_id, self.python, self.volumes]).encode()).hexdigest()[:24]
+        cache = CACHE_ROOT / "docker-images" / f"{key}.json"
         try:
             known = json.loads(cache.read_text())
         except (OSError, ValueError):
@@ -250,7 +266,8 @@ class DockerSandbox(Sandbox):
         if missing:
             output = self.client.containers.run(
                 self.image, [self.python, "-I", "-c", FIND_PACKAGES, *missing], user="65534:65534",
-                network_mode="none", read_only=True, cap_drop=["ALL"], remove=True, stderr=False)
+                network_mode="none", read_only=True, cap_drop=["ALL"], remove=True, stderr=False,
+                volumes={host: {"bind": inside, "mode": "ro"} for host, inside in self.volumes})
             known.update(json.loads(output))
             atomic_write(cache, json.dumps(known))
         return {name: known[name] for name in names if known.get(name)}
