@@ -28,6 +28,7 @@ class Limits:
     open_files: int = 256
     blocked_modules: tuple = ()     # top-level packages the worker must not import (bwrap)
     data_folder: str = ""           # the assignment's data/, read-only at ./data in the worker ("" for none)
+    gpu_memory_bytes: int = 4 * 2**30  # CUDA memory the worker's allocator may hold (a CUDA grade)
 
     def apply(self, with_nproc: bool, address_space: bool = True) -> None:
         """Set these as rlimits of the calling process (runs in the child).

@@ -8,14 +8,18 @@ values and no reference code: whatever the submission does here can change
 only its own answers.
 
 Start-up: the first request is {"op": "start", "preload": [...], "hung":
-{qualname: test}, "notebook": options or None}. The worker imports the
-preload modules (numpy, torch: their cost is not the student's), replies
-{"preloaded": true}, waits for {"op": "import"} (sent once the harness has
+{qualname: test}, "notebook": options or None, "cuda": {"memory_bytes": N}
+or None}. The worker imports the preload modules (numpy, torch: their cost
+is not the student's); in a CUDA grade it then caps the share of the GPU's
+memory torch's allocator may take and turns TF32 off (see setup_cuda),
+replies {"preloaded": true, "cuda": what setup_cuda found}, waits for {"op": "import"} (sent once the harness has
 read the CPU counter, so the import's budget counts all of it), imports the submission (a notebook arrives as a driver
 module that runs its cells through nbrun.py), replaces every function in
 "hung" (it used up its budget earlier in this grade) by one that refuses to
 run, and replies {"ready": true}. On SIGUSR1 (the harness's budget ran out)
-it reports where the submission was stuck and exits.
+it reports where the submission was stuck and exits. In a CUDA grade every
+reply waits for the GPU (torch.cuda.synchronize), so the kernels a request
+launched are timed with it and never spill into the next test.
 """
 import importlib
 import importlib.util
@@ -55,8 +59,10 @@ def main(module_file, module_name):
             importlib.import_module(name)
         except ImportError:
             pass  # the submission's own import will say so, in its terms
+    cuda = setup_cuda(start["cuda"]["memory_bytes"]) if start.get("cuda") else None
+    device = sys.modules["torch"] if cuda and "error" not in cuda else None
     signal.signal(signal.SIGUSR1, lambda signum, frame: _report_stuck(replies, frame, module_file))
-    codec.write_message(replies, {"preloaded": True})
+    codec.write_message(replies, {"preloaded": True, "cuda": cuda})
     if _read_request(requests) is None:  # {"op": "import"}: the harness's clock for the import has started
         return
     try:
@@ -73,6 +79,8 @@ def main(module_file, module_name):
         if request is None:
             return
         reply = handle(module, module_file, request)
+        if device is not None:
+            reply = _synchronized(device, reply, module_file)
         try:
             data = codec.encode(reply)
         except codec.CodecError as exc:
@@ -80,6 +88,36 @@ def main(module_file, module_name):
                 "type": "ReturnValueError", "message": str(exc), "traceback": ""}})
         replies.write(codec.frame(data))
         replies.flush()
+
+
+def setup_cuda(memory_bytes, torch=None):
+    """Before the submission is imported: cap the memory torch's allocator may take on the
+    GPU to memory_bytes (an allocation beyond it raises torch.OutOfMemoryError in the call
+    that made it) and turn TF32 off, so float32 results match the CPU's at float32 precision.
+
+    Returns {"name", "total_bytes", "fraction"}, or {"error"} where CUDA cannot be used here.
+    """
+    try:
+        torch = torch or importlib.import_module("torch")
+        if not torch.cuda.is_available():
+            return {"error": "torch finds no CUDA device inside the sandbox"}
+        total = torch.cuda.get_device_properties(0).total_memory
+        fraction = min(1.0, memory_bytes / total)
+        torch.cuda.set_per_process_memory_fraction(fraction, 0)
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        return {"name": torch.cuda.get_device_name(0), "total_bytes": total, "fraction": fraction}
+    except Exception as exc:  # no driver, a CPU-only torch, a device already in use
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def _synchronized(torch, reply, module_file):
+    """The reply, once every kernel the request launched has finished (its error, if one failed)."""
+    try:
+        torch.cuda.synchronize()
+    except Exception as exc:  # a device-side assert, an illegal address: the request's own fault
+        return {"ok": False, "error": describe(exc, module_file)}
+    return reply
 
 
 def _read_request(requests):

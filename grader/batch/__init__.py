@@ -13,10 +13,11 @@ import dataclasses
 import os
 import shutil
 import signal
+import sys
 import time
 from pathlib import Path
 
-from .. import course, gradebook, lms, similarity
+from .. import course, gpus, gradebook, lms, similarity
 from ..course import Assignment
 from ..errors import BatchBusy, ExportError, UsageError
 from ..grade import Options, calibrated
@@ -75,7 +76,11 @@ def run(assignment: Assignment, source, out_dir, *, jobs: int = 1, options: Opti
                 if cluster:
                     run_cluster(cluster, assignment, todo, options, keep)
                 else:
-                    run_local(assignment, todo, options, jobs, work, keep)
+                    devices = gpus.device_ids() if options.cuda else []
+                    if devices and jobs > len(devices):
+                        summary.warnings.append(f"--jobs {jobs} lowered to {len(devices)}: "
+                                                "one GPU per grade at a time")
+                    run_local(assignment, todo, options, jobs, work, keep, devices)
             except KeyboardInterrupt:
                 summary.interrupted = True
             finally:
@@ -119,7 +124,11 @@ def main(args) -> int:
         raise UsageError(f"{args.submissions}: no such file or folder")
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    sandbox, _ = choose(args.sandbox, allow_unsandboxed=False)
+    if args.device == "cuda":
+        gpus.require_cuda()
+    sandbox, note = choose(args.sandbox, allow_unsandboxed=False)
+    if note:
+        print(note, file=sys.stderr)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         summary = run(assignment, args.submissions, args.out, jobs=args.jobs,

@@ -15,24 +15,30 @@ from .docker import DockerSandbox
 from .none import NoSandbox
 
 SANDBOXES = ("auto", "none", "bwrap", "docker")
+NO_SANDBOX_NOTE = ("Note: --sandbox none: each worker is a plain subprocess with rlimits, "
+                   "no namespaces; only for code you trust or a machine that is itself the boundary.")
 
 __all__ = ["SANDBOXES", "PACKAGE_DIR", "Sandbox", "NoSandbox", "BwrapSandbox", "DockerSandbox",
            "Limits", "SandboxUnavailable", "bwrap_problem", "make_sandbox", "choose"]
 
 
-def make_sandbox(kind: str, limits: Limits = Limits(), gpu: bool = False) -> Sandbox:
-    """Build the backend `kind` (auto, none, bwrap, docker); raise SandboxUnavailable."""
+def make_sandbox(kind: str, limits: Limits = Limits(), gpu: bool = False, devices: str | None = None) -> Sandbox:
+    """Build the backend `kind` (auto, none, bwrap, docker); raise SandboxUnavailable.
+
+    gpu: the grade asked for CUDA; devices: the GPU lent to it (a CUDA_VISIBLE_DEVICES
+    entry; docker turns it into a device request), None for every GPU.
+    """
     if kind == "auto":
         kind = "bwrap" if bwrap_problem() is None else "none"
     if kind == "none":
-        return NoSandbox(limits, gpu)
+        return NoSandbox(limits, gpu, devices)
     if kind == "bwrap":
         problem = bwrap_problem()
         if problem:
             raise SandboxUnavailable(problem)
-        return BwrapSandbox(limits, gpu)
+        return BwrapSandbox(limits, gpu, devices)
     if kind == "docker":
-        return DockerSandbox(limits, gpus="all" if gpu else None)
+        return DockerSandbox(limits, gpus=(devices or "all") if gpu else None)
     raise SandboxUnavailable(f"unknown sandbox {kind!r} (choose {', '.join(SANDBOXES)})")
 
 
@@ -50,6 +56,8 @@ def choose(kind: str, *, allow_unsandboxed: bool) -> tuple[str, str | None]:
             raise UsageError(str(exc)) from None
     if kind == "bwrap" and bwrap_problem():
         raise UsageError(f"the bwrap sandbox cannot run here: {bwrap_problem()}")
+    if kind == "none":
+        return kind, NO_SANDBOX_NOTE
     if kind != "auto":
         return kind, None
     problem = bwrap_problem()

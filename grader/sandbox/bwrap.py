@@ -24,8 +24,8 @@ LAUNCH_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
 
 
 class BwrapSandbox(Sandbox):
-    def __init__(self, limits: Limits = Limits(), gpu: bool = False):
-        super().__init__(limits, gpu)
+    def __init__(self, limits: Limits = Limits(), gpu: bool = False, devices: str | None = None):
+        super().__init__(limits, gpu, devices)
         self.slot = Slot(limits, with_cgroups=True) if os.geteuid() == 0 else None
 
     def command(self, fds: dict[str, int], program: list[str]) -> list[str]:
@@ -52,7 +52,10 @@ class BwrapSandbox(Sandbox):
         if self.limits.data_folder:  # the assignment's data, at ./data as on the student's laptop
             argv += ["--ro-bind", self.limits.data_folder, "/tmp/data"]
         argv += ["--chdir", "/tmp", "--hostname", "sandbox", "--clearenv"]
-        for key, value in worker_env(HOME="/tmp", PATH="/venv/bin:/usr/bin:/bin").items():
+        env = worker_env(HOME="/tmp", PATH="/venv/bin:/usr/bin:/bin", **self.gpu_env())
+        if self.gpu and driver_library_folders(include_usr=True):
+            env["LD_LIBRARY_PATH"] = ":".join(driver_library_folders(include_usr=True))
+        for key, value in env.items():
             argv += ["--setenv", key, value]
         return as_user(self.uid, argv + [python, "-I", "-B", *program])
 
@@ -84,12 +87,17 @@ class BwrapSandbox(Sandbox):
         return replaced
 
     def _gpu_devices(self) -> list[str]:
-        """--dev-bind for the NVIDIA device nodes, only when this grade asked for CUDA."""
+        """What CUDA needs, only when this grade asked for it: the NVIDIA device nodes, /sys
+        (the driver reads PCI topology there), the loader's cache (libcuda.so.1 is found
+        through it) and the driver libraries' folders outside /usr named by LD_LIBRARY_PATH."""
         if not self.gpu:
             return []
         nodes = sorted(Path("/dev").glob("nvidia*")) + sorted(Path("/dev/dri").glob("*"))
         binds = [arg for node in nodes for arg in ("--dev-bind", str(node), str(node))]
-        return binds + ["--ro-bind", "/sys", "/sys"]  # the driver reads PCI topology there
+        binds += ["--ro-bind", "/sys", "/sys", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+        for folder in driver_library_folders():
+            binds += ["--ro-bind", folder, folder]
+        return binds
 
     def _confine(self) -> None:
         """In the child, still as root: join the slot's cgroups, then set the rlimits."""
@@ -115,6 +123,13 @@ def bwrap_problem() -> str | None:
         detail = proc.stderr.decode(errors="replace").strip().splitlines()
         return "bubblewrap could not start a Python worker: " + (detail[-1] if detail else f"exit {proc.returncode}")
     return None
+
+
+def driver_library_folders(include_usr: bool = False) -> list[str]:
+    """The existing folders of the grader's LD_LIBRARY_PATH (where a CUDA image keeps libcuda),
+    without those under /usr (bound already) unless include_usr."""
+    folders = [f for f in os.environ.get("LD_LIBRARY_PATH", "").split(":") if f.startswith("/") and os.path.isdir(f)]
+    return [f for f in dict.fromkeys(folders) if include_usr or not (f == "/usr" or f.startswith("/usr/"))]
 
 
 def _memfd(data: bytes) -> int:
