@@ -27,7 +27,7 @@ from grader.client import Student
 from grader.errors import SandboxUnavailable, SubmissionError, UsageError
 from grader.grade import Options
 from grader.lms import Entry
-from grader.sandbox import BwrapSandbox, NoSandbox, choose
+from grader.sandbox import BwrapSandbox, NoSandbox
 
 from conftest import CORPUS, ROOT, TOY_REFERENCE, default_sandbox, failed, max_score, needs_bwrap, run_cli, toy
 
@@ -90,11 +90,6 @@ def test_the_command_line_refuses_cuda_where_there_is_none(tmp_path, command):
     assert done.returncode == 2, done.stderr
     assert "--device cuda asked for CUDA, but" in done.stderr and "GPU-marked tests are skipped" in done.stderr
     assert not (tmp_path / "out" / "results.json").exists()
-
-
-def test_sandbox_none_says_so():
-    sandbox, note = choose("none", allow_unsandboxed=False)
-    assert sandbox == "none" and "plain subprocess" in note and "no namespaces" in note
 
 
 # --- the worker: memory cap, TF32, synchronize ---------------------------------------
@@ -243,6 +238,17 @@ def test_bwrap_binds_the_gpu_only_for_a_cuda_grade(monkeypatch, tmp_path):
     assert _setenv(cuda, "LD_LIBRARY_PATH") == f"{tmp_path / 'lib'}:/usr/lib"
     nodes = sorted(str(p) for p in Path("/dev").glob("nvidia*"))
     assert [cuda[i + 1] for i, a in enumerate(cuda) if a == "--dev-bind"] == nodes
+
+
+def test_docker_asks_for_the_grades_gpu_only(monkeypatch):
+    import grader.sandbox as sandboxes
+    monkeypatch.setattr(sandboxes, "DockerSandbox", lambda limits, gpus: gpus)
+    monkeypatch.setenv("GRADER_DOCKER_GPUS", "0,1")
+    assert sandboxes.make_sandbox("docker", gpu=True, devices="3") == "3"
+    assert sandboxes.make_sandbox("docker", gpu=True) == "0,1"
+    assert sandboxes.make_sandbox("docker", gpu=False) == "", "a CPU grade's container gets no GPU"
+    monkeypatch.delenv("GRADER_DOCKER_GPUS")
+    assert sandboxes.make_sandbox("docker", gpu=True) == "all"
 
 
 def _setenv(argv, key):

@@ -23,7 +23,7 @@ class FakeStudent:
     def spawn(self):
         self.spawned = True
 
-    def begin_test(self, budget, label, reference_cpu=None):
+    def begin_test(self, budget, label, reference_cpu=None, on_device=False):
         self.budget = budget
 
     def test_cpu(self):

@@ -7,6 +7,8 @@ container per worker through the Docker API. `make_sandbox` builds one;
 To add a backend: subclass base.Sandbox (start, kill, settle, close) in a
 module here and name it in `make_sandbox` and SANDBOXES.
 """
+import os
+
 from ..errors import SandboxUnavailable, UsageError
 from ..limits import Limits
 from .base import PACKAGE_DIR, Sandbox
@@ -37,8 +39,9 @@ def make_sandbox(kind: str, limits: Limits = Limits(), gpu: bool = False, device
         if problem:
             raise SandboxUnavailable(problem)
         return BwrapSandbox(limits, gpu, devices)
-    if kind == "docker":
-        return DockerSandbox(limits, gpus=(devices or "all") if gpu else None)
+    if kind == "docker":  # "" asks for no GPU: a CPU grade's container gets none
+        gpus = (devices or os.environ.get("GRADER_DOCKER_GPUS") or "all") if gpu else ""
+        return DockerSandbox(limits, gpus=gpus)
     raise SandboxUnavailable(f"unknown sandbox {kind!r} (choose {', '.join(SANDBOXES)})")
 
 
