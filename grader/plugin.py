@@ -182,9 +182,11 @@ class GraderPlugin:
         return np.random.default_rng(zlib.crc32(request.node.nodeid.split("::", 1)[-1].encode()))
 
     @pytest.fixture
-    def device(self):
-        """'cuda' in a GPU-marked test (which is skipped without CUDA), else 'cpu'."""
-        return "cuda" if self._cuda_available() else "cpu"
+    def device(self, request):
+        """'cuda' in a GPU-marked test (which is skipped without CUDA), else 'cpu' (a CPU test's
+        budget counts CPU time, so it must not run on the GPU, even in a CUDA grade)."""
+        gpu = request.node.get_closest_marker("gpu") is not None
+        return "cuda" if gpu and self._cuda_available() else "cpu"
 
     # --- recording -------------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)
