@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from grader import batch, gpus, worker
 from grader.batch import local
@@ -313,22 +314,68 @@ def _load(path, name):
     return module
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")  # the suite's markers, loaded here
-def test_the_functions_probe_sees_a_round_trip_through_the_cpu():
-    """The probe of the functions suite, run here on the CPU: it counts host copies wherever it runs."""
-    suite = _load(ROOT / "reference" / "functions" / "test_hidden.py", "functions_hidden_suite")
-    rng = np.random.default_rng(0)
-    sources = [ROOT / "reference" / "functions" / "functions.py", *sorted((CORPUS / "functions" / "correct").glob("*.py"))]
-    for path in sources:
-        module = _load(path, f"correct_{path.stem}")
-        for name in suite.FUNCTIONS:
-            inputs, needs, grad_output = suite.problem(rng, name, (3, 4))
-            assert suite.run_function(module, name, inputs, needs, grad_output, [], "cpu")["host_copies"] == [], \
-                (path.name, name)
-    buggy = _load(CORPUS / "functions" / "gpu" / "exp_numpy_round_trip.py", "exp_round_trip")
-    inputs, needs, grad_output = suite.problem(rng, "Exp", (3, 4))
-    assert suite.run_function(buggy, "Exp", inputs, needs, grad_output, [], "cpu")["host_copies"] == ["cpu", "numpy"]
-    import torch
+class InProcess:
+    """A module answering a suite's probes in this process: to run a GPU test's logic on the CPU."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def probe(self, function, *args, label=None, **kwargs):
+        return function(self.module, *args, **kwargs)
+
+
+def gpu_cases(assignment_id):
+    """(test function, its parameters) for every GPU-marked test of the assignment's hidden suite."""
+    suite = _load(ROOT / "reference" / assignment_id / "test_hidden.py", f"{assignment_id}_hidden_suite")
+    for name, function in vars(suite).items():
+        marks = getattr(function, "pytestmark", [])
+        if not name.startswith("test_") or not any(m.name == "gpu" for m in marks):
+            continue
+        cases = [{}]
+        for mark in (m for m in marks if m.name == "parametrize"):
+            names = [n.strip() for n in mark.args[0].split(",")]
+            cases = [dict(c, **dict(zip(names, v if len(names) > 1 else [v]))) for c in cases for v in mark.args[1]]
+        for case in cases:
+            yield function, case
+
+
+def run_gpu_tests(assignment_id, student_path, device="cpu"):
+    """Run every GPU-marked test of the assignment with student_path as the submission, on `device`,
+    in this process; {test and parameters: None (passed) or the failure's message}."""
+    ref = _load(ROOT / "reference" / assignment_id / f"{assignment_id}.py", f"{assignment_id}_ref")
+    student = InProcess(_load(student_path, f"{assignment_id}_student_{Path(student_path).stem}"))
+    verdicts = {}
+    for function, case in gpu_cases(assignment_id):
+        fixtures = {"student": student, "ref": ref, "rng": np.random.default_rng(0), "device": device}
+        wanted = function.__code__.co_varnames[:function.__code__.co_argcount]
+        try:
+            function(**{k: v for k, v in fixtures.items() if k in wanted}, **case)
+            verdicts[f"{function.__name__}{sorted(case.values())}"] = None
+        except AssertionError as exc:
+            verdicts[f"{function.__name__}{sorted(case.values())}"] = str(exc)
+    return verdicts
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")  # the suites' markers, loaded here
+@pytest.mark.filterwarnings("ignore::UserWarning")  # a correct training loop's float(loss)
+@pytest.mark.parametrize("assignment_id,count", [("functions", 4), ("modules", 4), ("training", 2), ("conv", 1)])
+def test_every_gpu_test_passes_correct_code_on_the_cpu_device(assignment_id, count):
+    """The GPU tests' own logic (device checks, the round-trip check, tolerances), run on the CPU
+    device: the reference and every correct corpus submission pass each; on CUDA only the device
+    differs (bench/gpu/run.sh runs them there)."""
+    correct = [ROOT / "reference" / assignment_id / f"{assignment_id}.py",
+               *sorted((CORPUS / assignment_id / "correct").glob("*.py"))]
+    for path in correct:
+        verdicts = run_gpu_tests(assignment_id, path)
+        assert len(verdicts) == count and all(v is None for v in verdicts.values()), (path.name, verdicts)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnknownMarkWarning")
+def test_the_round_trip_fails_the_gpu_test_with_a_teaching_message():
+    verdicts = run_gpu_tests("functions", CORPUS / "functions" / "gpu" / "exp_numpy_round_trip.py")
+    failing = {name: message for name, message in verdicts.items() if message}
+    assert list(failing) == ["test_on_cuda['Exp']"], verdicts
+    assert "copied data from the cpu to the CPU (.cpu(), .numpy())" in failing["test_on_cuda['Exp']"]
     assert "numpy" not in torch.Tensor.__dict__, "the probe puts torch back as it found it"
 
 
