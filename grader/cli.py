@@ -117,7 +117,7 @@ def cmd_grade(args) -> int:
         raise UsageError(f"{args.submission}: no such file or folder")
     if args.device == "cuda":
         gpus.require_cuda()
-    sandbox, note = choose(args.sandbox, allow_unsandboxed=False)
+    sandbox, note = choose(args.sandbox, allow_unsandboxed=False, cuda=args.device == "cuda")
     if note:
         print(note, file=sys.stderr)
     data = grade(assignment, args.submission, args.out, Options(sandbox=sandbox, cuda=args.device == "cuda"))

@@ -28,7 +28,7 @@ from grader.client import Student
 from grader.errors import SandboxUnavailable, SubmissionError, UsageError
 from grader.grade import Options
 from grader.lms import Entry
-from grader.sandbox import BwrapSandbox, NoSandbox
+from grader.sandbox import BwrapSandbox, NoSandbox, bwrap_cuda_problem, choose
 
 from conftest import CORPUS, ROOT, TOY_REFERENCE, default_sandbox, failed, max_score, needs_bwrap, run_cli, toy
 
@@ -239,6 +239,16 @@ def test_bwrap_binds_the_gpu_only_for_a_cuda_grade(monkeypatch, tmp_path):
     assert _setenv(cuda, "LD_LIBRARY_PATH") == f"{tmp_path / 'lib'}:/usr/lib"
     nodes = sorted(str(p) for p in Path("/dev").glob("nvidia*"))
     assert [cuda[i + 1] for i, a in enumerate(cuda) if a == "--dev-bind"] == nodes
+
+
+@needs_bwrap
+@needs_no_cuda
+def test_a_cuda_grade_in_bwrap_stops_before_grading_when_its_worker_finds_no_gpu():
+    """The real check (a worker started in bubblewrap with the CUDA binds); here it finds no GPU."""
+    assert bwrap_cuda_problem() == "CUDA fails inside bubblewrap: AssertionError: torch finds no GPU"
+    with pytest.raises(UsageError, match=r"--device cuda: CUDA fails inside bubblewrap.*Pass --sandbox none"):
+        choose("bwrap", allow_unsandboxed=False, cuda=True)
+    assert choose("none", allow_unsandboxed=False, cuda=True)[0] == "none"
 
 
 def test_docker_asks_for_the_grades_gpu_only(monkeypatch):

@@ -126,7 +126,7 @@ def main(args) -> int:
         raise UsageError("--jobs must be at least 1")
     if args.device == "cuda":
         gpus.require_cuda()
-    sandbox, note = choose(args.sandbox, allow_unsandboxed=False)
+    sandbox, note = choose(args.sandbox, allow_unsandboxed=False, cuda=args.device == "cuda")
     if note:
         print(note, file=sys.stderr)
     previous = signal.signal(signal.SIGTERM, _interrupt)

@@ -12,7 +12,7 @@ import os
 from ..errors import SandboxUnavailable, UsageError
 from ..limits import Limits
 from .base import PACKAGE_DIR, Sandbox
-from .bwrap import BwrapSandbox, bwrap_problem
+from .bwrap import BwrapSandbox, bwrap_cuda_problem, bwrap_problem
 from .docker import DockerSandbox
 from .none import NoSandbox
 
@@ -21,7 +21,7 @@ NO_SANDBOX_NOTE = ("Note: --sandbox none: each worker is a plain subprocess with
                    "no namespaces; only for code you trust or a machine that is itself the boundary.")
 
 __all__ = ["SANDBOXES", "PACKAGE_DIR", "Sandbox", "NoSandbox", "BwrapSandbox", "DockerSandbox",
-           "Limits", "SandboxUnavailable", "bwrap_problem", "make_sandbox", "choose"]
+           "Limits", "SandboxUnavailable", "bwrap_problem", "bwrap_cuda_problem", "make_sandbox", "choose"]
 
 
 def make_sandbox(kind: str, limits: Limits = Limits(), gpu: bool = False, devices: str | None = None) -> Sandbox:
@@ -45,13 +45,22 @@ def make_sandbox(kind: str, limits: Limits = Limits(), gpu: bool = False, device
     raise SandboxUnavailable(f"unknown sandbox {kind!r} (choose {', '.join(SANDBOXES)})")
 
 
-def choose(kind: str, *, allow_unsandboxed: bool) -> tuple[str, str | None]:
+def choose(kind: str, *, allow_unsandboxed: bool, cuda: bool = False) -> tuple[str, str | None]:
     """(the backend to grade with, a note for the user or None) for `--sandbox kind`.
 
     auto means bwrap; only where allow_unsandboxed (`grader test` on a laptop)
     does it fall back to no sandbox, with a note saying so. Raises UsageError
-    when the requested backend cannot run.
+    when the requested backend cannot run, or (cuda) when bwrap runs but its
+    worker cannot use the GPU.
     """
+    chosen, note = _choose(kind, allow_unsandboxed)
+    if cuda and chosen == "bwrap" and bwrap_cuda_problem():
+        raise UsageError(f"--device cuda: {bwrap_cuda_problem()}. Pass --sandbox none (the machine is "
+                         "then the only boundary) or --sandbox docker with the NVIDIA container toolkit.")
+    return chosen, note
+
+
+def _choose(kind: str, allow_unsandboxed: bool) -> tuple[str, str | None]:
     if kind == "docker":
         try:
             DockerSandbox().close()

@@ -125,6 +125,28 @@ def bwrap_problem() -> str | None:
     return None
 
 
+# What a CUDA worker needs to find: torch, a GPU, and room for one tensor on it.
+CUDA_CHECK = ("import torch; assert torch.cuda.is_available(), 'torch finds no GPU'; "
+              "torch.ones(1, device='cuda').sum().item()")
+
+
+@functools.cache
+def bwrap_cuda_problem() -> str | None:
+    """None when a worker in bubblewrap, given what a CUDA grade binds, can use the GPU; else why not."""
+    sandbox = BwrapSandbox(gpu=True)
+    try:
+        proc = subprocess.run(sandbox.command({}, ["-c", CUDA_CHECK]), capture_output=True, timeout=120,
+                              env=LAUNCH_ENV)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap could not start: {exc}"
+    finally:
+        sandbox.close()
+    if proc.returncode != 0:
+        detail = proc.stderr.decode(errors="replace").strip().splitlines()
+        return "CUDA fails inside bubblewrap: " + (detail[-1] if detail else f"exit {proc.returncode}")
+    return None
+
+
 def driver_library_folders(include_usr: bool = False) -> list[str]:
     """The existing folders of the grader's LD_LIBRARY_PATH (where a CUDA image keeps libcuda),
     without those under /usr (bound already) unless include_usr."""
