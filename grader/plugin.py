@@ -299,10 +299,11 @@ def _sandboxed_student(settings: dict) -> tuple[Student, Sandbox]:
     cuda = bool(settings.get("cuda"))
     sandbox = make_sandbox(settings["sandbox"], limits, gpu=cuda, devices=settings.get("gpu"))
     source = Path(settings["module_file"]).read_bytes() if settings.get("module_file") else b""
-    student = Student(sandbox, source, settings["module_name"], preload=tuple(settings.get("preload", ("numpy",))),
+    preload = tuple(settings.get("preload", ("numpy",)))  # torch unless the assignment blocks it
+    student = Student(sandbox, source, settings["module_name"], preload=preload,
                       import_budget=settings.get("import_budget") or IMPORT_CPU_SECONDS,
                       notebook=settings.get("notebook"),
-                      cuda={"memory_bytes": limits.gpu_memory_bytes} if cuda else None)
+                      cuda={"memory_bytes": limits.gpu_memory_bytes} if cuda and "torch" in preload else None)
     return student, sandbox
 
 

@@ -39,11 +39,17 @@ CORPUS = ROOT / "tests" / "corpus"
 CLASS_ASSIGNMENT = "functions"
 
 
-def grader(*args, timeout=900):
-    """`python -m grader ARGS` from the repository, as an instructor runs it: (exit code, output, seconds)."""
+def grader(*args, timeout=240):
+    """`python -m grader ARGS` from the repository, as an instructor runs it: (exit code, output, seconds).
+
+    A lent device gives 10 minutes a command: one stuck grade must not take them all.
+    """
     started = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+    try:
+        done = subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=ROOT, capture_output=True,
+                              text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return 124, f"stopped after {timeout} s", time.monotonic() - started
     return done.returncode, done.stdout + done.stderr, time.monotonic() - started
 
 
@@ -150,6 +156,7 @@ def main(argv=None):
     parser.add_argument("--results", default=str(ROOT / "bench" / "results"))
     parser.add_argument("--scratch", default=None)
     args = parser.parse_args(argv)
+    started = time.monotonic()
     scratch = Path(args.scratch or tempfile.mkdtemp(prefix="gpu-run-"))
     shutil.rmtree(scratch, ignore_errors=True)  # a batch would resume from an earlier run's grades
     scratch.mkdir(parents=True)
@@ -202,7 +209,8 @@ def main(argv=None):
                   "| device | exit | wall | scores |", "|---|---|---|---|",
                   f"| cpu | {cpu[0]} | {cpu[1]:.1f} s | {cpu[2]} |",
                   f"| cuda | {gpu[0]} | {gpu[1]:.1f} s | {gpu[2]} |"]
-    lines += ["", f"Result: {'every check that could run passed' if ok else 'SOME CHECKS FAILED'}."]
+    lines += ["", f"Result: {'every check that could run passed' if ok else 'SOME CHECKS FAILED'} "
+              f"({time.monotonic() - started:.0f} s in all)."]
     results = Path(args.results)
     results.mkdir(parents=True, exist_ok=True)
     report = results / f"gpu-{today}.md"

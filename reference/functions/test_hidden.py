@@ -406,19 +406,20 @@ def test_backward_does_not_call_autograd(student, rng, name):
 @pytest.mark.points(1)
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_on_cuda(student, ref, rng, device, name):
-    """works on CUDA: output on the input's device, values and gradients as the reference"""
-    inputs, needs, grad_output = problem(rng, name, (3, 4))
-    report = call(student, name, inputs, needs, grad_output, device=device)
-    if torch.device(report["device"]).type != device:
-        fail(f"{name}.apply returned a tensor on {report['device']} for inputs on {device}; "
-             f"create any new tensor on the input's device")
-    if report["host_copies"]:
-        calls = ", ".join(f".{method}()" for method in report["host_copies"])
-        fail(f"{name}: forward or backward copied data from the {device} to the CPU ({calls}) "
-             f"on its way back; compute with torch operations on the input's device, so the work "
-             f"stays on the GPU")
-    expected, expected_grads = reference(ref, name, inputs, needs, grad_output)
-    expect_output(report, name, expected, "float64")
-    for label, grad, want in zip(names(name), gradients(report, name, inputs), expected_grads):
-        expect_array(grad, want, f"{name}.backward on {device}: the gradient for {label}", tensor=True,
-                     index_name=f"grad_{label}", **TOLERANCE["float64"])
+    """works on CUDA: output on the input's device, values and gradients as the reference (float64, float32)"""
+    for dtype in TOLERANCE:  # float32 at float32 precision: the worker turns TF32 off
+        inputs, needs, grad_output = problem(rng, name, (3, 4), dtype=dtype)
+        report = call(student, name, inputs, needs, grad_output, device=device)
+        if torch.device(report["device"]).type != device:
+            fail(f"{name}.apply returned a tensor on {report['device']} for {dtype} inputs on {device}; "
+                 f"create any new tensor on the input's device")
+        if report["host_copies"]:
+            calls = ", ".join(f".{method}()" for method in report["host_copies"])
+            fail(f"{name}: forward or backward copied data from the {device} to the CPU ({calls}) "
+                 f"on its way back; compute with torch operations on the input's device, so the work "
+                 f"stays on the GPU")
+        expected, expected_grads = reference(ref, name, inputs, needs, grad_output)
+        expect_output(report, name, expected, dtype)
+        for label, grad, want in zip(names(name), gradients(report, name, inputs), expected_grads):
+            expect_array(grad, want, f"{name}.backward on {device} ({dtype}): the gradient for {label}",
+                         tensor=True, index_name=f"grad_{label}", **TOLERANCE[dtype])
