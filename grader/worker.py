@@ -17,7 +17,8 @@ read the CPU counter, so the import's budget counts all of it), imports the subm
 module that runs its cells through nbrun.py), replaces every function in
 "hung" (it used up its budget earlier in this grade) by one that refuses to
 run, and replies {"ready": true}. On SIGUSR1 (the harness's budget ran out)
-it reports where the submission was stuck and exits. In a CUDA grade every
+it reports where the submission was stuck and exits (from a thread of its
+own, so also while the submission waits inside C code: _watch_for_stuck). In a CUDA grade every
 reply waits for the GPU (torch.cuda.synchronize), so the kernels a request
 launched are timed with it and never spill into the next test.
 """
@@ -26,9 +27,11 @@ import importlib.util
 import os
 import signal
 import sys
+import threading
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+STUCK_WRITE_SECONDS = 0.5  # the harness waits 1 s for the report
 sys.path.insert(0, HERE)
 import codec  # noqa: E402
 
@@ -61,8 +64,8 @@ def main(module_file, module_name):
             pass  # the submission's own import will say so, in its terms
     cuda = setup_cuda(start["cuda"]["memory_bytes"]) if start.get("cuda") else None
     device = sys.modules["torch"] if cuda and "error" not in cuda else None
-    signal.signal(signal.SIGUSR1, lambda signum, frame: _report_stuck(replies, frame, module_file))
-    codec.write_message(replies, {"preloaded": True, "cuda": cuda})
+    _watch_for_stuck(replies, module_file)
+    _send(replies, codec.encode({"preloaded": True, "cuda": cuda}))
     if _read_request(requests) is None:  # {"op": "import"}: the harness's clock for the import has started
         return
     try:
@@ -71,9 +74,9 @@ def main(module_file, module_name):
         module = _import(module_file, module_name)
         _refuse(module, start.get("hung", {}))
     except BaseException as exc:  # the submission may raise anything at import
-        codec.write_message(replies, {"ready": False, "error": describe(exc, module_file)})
+        _send(replies, codec.encode({"ready": False, "error": describe(exc, module_file)}))
         return
-    codec.write_message(replies, {"ready": True})
+    _send(replies, codec.encode({"ready": True}))
     while True:
         request = _read_request(requests)
         if request is None:
@@ -86,8 +89,39 @@ def main(module_file, module_name):
         except codec.CodecError as exc:
             data = codec.encode({"ok": False, "error": {
                 "type": "ReturnValueError", "message": str(exc), "traceback": ""}})
+        _send(replies, data)
+
+
+_writing = threading.Lock()  # replies leave from the main thread and, once, from the watcher
+
+
+def _send(replies, data):
+    """One encoded message to the harness, whole."""
+    with _writing:
         replies.write(codec.frame(data))
         replies.flush()
+
+
+def _watch_for_stuck(replies, module_file):
+    """On SIGUSR1 (a budget ran out), report where the submission is stuck, even while its
+    thread waits inside C code that never returns to Python (a GPU kernel that never ends).
+
+    Python runs a signal handler only between bytecodes of the main thread, so the signal
+    instead wakes a thread of its own (signal.set_wakeup_fd), which reads the main thread's
+    stack; torch, numpy and time waits release the GIL it needs.
+    """
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.signal(signal.SIGUSR1, lambda signum, frame: None)  # Python's C-level handler writes the fd
+    signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
+    main = threading.main_thread().ident
+
+    def watch():
+        while signal.SIGUSR1 not in os.read(wake_read, 256):  # other signals (nbrun's timers) pass
+            pass
+        _report_stuck(replies, sys._current_frames().get(main), module_file)
+
+    threading.Thread(target=watch, name="grader-watch", daemon=True).start()
 
 
 def setup_cuda(memory_bytes, torch=None):
@@ -145,7 +179,8 @@ def _report_stuck(replies, frame, module_file):
         frame = frame.f_back
     nbrun = sys.modules.get("nbrun")
     cell = nbrun.current_cell() if nbrun is not None else None
-    codec.write_message(replies, {"stuck": {"function": where, "cell": cell}})
+    if _writing.acquire(timeout=STUCK_WRITE_SECONDS):  # else the harness kills it unnamed
+        codec.write_message(replies, {"stuck": {"function": where, "cell": cell}})
     os._exit(0)
 
 
