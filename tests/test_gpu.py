@@ -1,10 +1,11 @@
 """The GPU path, on a machine without one: everything but the CUDA calls themselves.
 
 CUDA is faked only where a test must: a fake torch for the counting of devices
-and for the worker's memory cap, a fake grade for the lending of GPUs. Everything
-else runs for real: the refusal without CUDA, the device-time budget (a sleep
+and for the worker's memory cap, a fake grade for the lending of GPUs (and, in
+tests/test_plugin.py, the harness's CUDA check). Everything else runs for real:
+the refusal without CUDA, bwrap's CUDA check, the device-time budget (a sleep
 stands in for a kernel: the CPU clock sees neither), the environment a worker
-gets, a CUDA batch on the CPU, the round-trip check of the functions suite, the
+gets, a CUDA batch on the CPU, every GPU test's own logic on the CPU device, the
 GPU corpus on the CPU and the device script's CPU path. bench/gpu/run.sh runs
 the same code on a GPU machine.
 """
@@ -45,14 +46,14 @@ def fake_torch(count=0, cuda="12.8", version="2.11.0"):
 
 # --- finding GPUs, and saying why there are none ------------------------------------
 
-@pytest.mark.parametrize("torch,hidden,needle", [
+@pytest.mark.parametrize("found,hidden,needle", [
     (None, None, "torch is not installed"),
     (fake_torch(cuda=None, version="2.11.0+cpu"), None, "this torch (2.11.0+cpu) is built without CUDA"),
     (fake_torch(count=0), None, "finds no GPU: is the NVIDIA driver loaded"),
     (fake_torch(count=0), "", "CUDA_VISIBLE_DEVICES='' hides every device"),
 ])
-def test_cuda_problem_says_why(monkeypatch, torch, hidden, needle):
-    monkeypatch.setattr(gpus, "_torch", lambda: torch)
+def test_cuda_problem_says_why(monkeypatch, found, hidden, needle):
+    monkeypatch.setattr(gpus, "_torch", lambda: found)
     if hidden is None:
         monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     else:
