@@ -61,3 +61,9 @@ docker-wheels: docker/wheels/.stamp
 docker/wheels/.stamp: pyproject.toml Makefile $(STAMP)
 	$(PY) -m pip download -q --disable-pip-version-check -d docker/wheels torch==2.13.0 'setuptools>=68' wheel '.[docker,cluster]'
 	@touch $@
+
+# The wheels a lent GPU machine (Python 3.12 with its own CUDA torch, no network) lacks,
+# into .whl/ for bench/gpu/run.sh (about 10 MiB; `python bench/gpu/wheels.py --list` only lists).
+.PHONY: gpu-wheels
+gpu-wheels: venv
+	$(PY) bench/gpu/wheels.py

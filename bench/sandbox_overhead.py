@@ -83,7 +83,7 @@ class InProcessStudent:
 
     import_cpu = None  # budgets are not counted in-process
 
-    def begin_test(self, budget, label, reference_cpu=None):
+    def begin_test(self, budget, label, reference_cpu=None, on_device=False):
         """No budget: the baseline grader trusts the code it runs."""
 
     def test_cpu(self):

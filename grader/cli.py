@@ -4,7 +4,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import audit, batch, course, export, release
+from . import audit, batch, course, export, gpus, release
 from .batch import tls
 from .collect import collect
 from .errors import GraderError, SandboxUnavailable, SuiteError, UnknownAssignment, UsageError
@@ -120,7 +120,11 @@ def cmd_grade(args) -> int:
     assignment = course.load(args.assignment)
     if not Path(args.submission).exists() and not Path(args.submission).is_symlink():
         raise UsageError(f"{args.submission}: no such file or folder")
-    sandbox, _ = choose(args.sandbox, allow_unsandboxed=False)
+    if args.device == "cuda":
+        gpus.require_cuda()
+    sandbox, note = choose(args.sandbox, allow_unsandboxed=False, cuda=args.device == "cuda")
+    if note:
+        print(note, file=sys.stderr)
     data = grade(assignment, args.submission, args.out, Options(sandbox=sandbox, cuda=args.device == "cuda"))
     print_grade_summary(data, Path(args.out), args.format)
     return 0

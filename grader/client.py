@@ -9,7 +9,11 @@ student; a worker that died or hung is killed and a fresh one is started for
 the next request.
 
 Budgets count CPU time (the worker's whole process tree, from the sandbox),
-with a wall-clock backstop for sleeps and blocking. A test's budget covers
+with a wall-clock backstop for sleeps and blocking. A GPU-marked test in a
+CUDA grade counts device time instead: the seconds from sending each request
+to its reply, which the worker sends only once the GPU has finished the
+request's kernels (a kernel makes the CPU wait, not work, so CPU time cannot
+see one that never ends); the grade has that GPU to itself. A test's budget covers
 all its requests (`begin_test`); importing the submission has its own, and
 the modules a worker preloads (numpy, torch) are not charged to anyone.
 When a budget runs out the worker is asked where it was stuck (SIGUSR1);
@@ -28,7 +32,7 @@ import textwrap
 import time
 
 from . import codec
-from .errors import SubmissionError
+from .errors import SandboxUnavailable, SubmissionError
 from .limits import DEFAULT_TEST_TIMEOUT, IMPORT_CPU_SECONDS, MEMORY, OUTPUT, PRELOAD_SECONDS, wall_cap
 from .sandbox import Sandbox
 from .vocabulary import Outcome
@@ -45,6 +49,7 @@ class Phase:
     wall_seconds: float
     spent: float = 0.0          # CPU already used in this phase by earlier requests or workers
     startup: bool = False       # importing: a timeout makes the module unusable
+    device: bool = False        # the budget counts device time (request to synchronized reply), not CPU
     ask_where: bool = True      # on a timeout, ask the worker where it was stuck
     reference_cpu: float | None = None
 
@@ -61,13 +66,15 @@ class Student:
 
     def __init__(self, sandbox: Sandbox, module_source: bytes, module_name: str, *,
                  preload: tuple[str, ...] = ("numpy",), import_budget: float = IMPORT_CPU_SECONDS,
-                 notebook: dict | None = None):
+                 notebook: dict | None = None, cuda: dict | None = None):
         self._sandbox = sandbox
         self._source = module_source
         self.module_name = module_name
         self.preload = list(preload)
         self.import_budget = import_budget
         self.notebook = dict(notebook) if notebook is not None else None
+        self.cuda = cuda                   # {"memory_bytes": N} in a CUDA grade, else None
+        self.cuda_device = None            # what the worker found: {"name", ...} or {"error"}
         self.hung: dict[str, str] = {}     # qualname -> the test where it ran out of time
         self.import_cpu: float | None = None
         self._unusable = None              # a message once the module proved it cannot be run
@@ -79,6 +86,7 @@ class Student:
         self._test = None                  # the Phase of the test in progress
         self._test_label = "an earlier test"
         self._mark = None                  # CPU reading when the current request started
+        self._mark_wall = None             # monotonic time then (a device-time budget)
 
     # --- the test-facing API ---------------------------------------------------
     def __getattr__(self, name):
@@ -125,14 +133,16 @@ class Student:
         self._log.close()
 
     # --- budgets, set by the plugin for each test -------------------------------------
-    def begin_test(self, budget: float | None, label: str, reference_cpu: float | None = None):
-        """Start counting a test's CPU budget (seconds; None: the default) across its requests."""
+    def begin_test(self, budget: float | None, label: str, reference_cpu: float | None = None,
+                   on_device: bool = False):
+        """Start counting a test's budget (seconds; None: the default) across its requests:
+        CPU time, or device time for a GPU test in a CUDA grade (on_device)."""
         budget = DEFAULT_TEST_TIMEOUT if budget is None else budget
-        self._test = Phase.of_cpu(label, budget, reference_cpu=reference_cpu)
+        self._test = Phase.of_cpu(label, budget, reference_cpu=reference_cpu, device=on_device)
         self._test_label = label
 
     def test_cpu(self) -> float | None:
-        """CPU seconds the submission has used in the test in progress."""
+        """Seconds the submission has used in the test in progress (CPU, or device time)."""
         return round(self._test.spent, 4) if self._test else None
 
     def end_test(self) -> float:
@@ -171,7 +181,10 @@ class Student:
         starting = time.monotonic()
         self._ensure_started()
         phase.wall_deadline += time.monotonic() - starting  # a (re)start has its own budgets, not the test's
-        self._mark = self._cpu()
+        if phase.device and self.cuda_device and "error" in self.cuda_device:
+            raise SandboxUnavailable(f"CUDA is not usable inside the sandbox ({type(self._sandbox).__name__}): "
+                                     f"{self.cuda_device['error']}")
+        self._mark, self._mark_wall = self._cpu(), time.monotonic()
         self._send(request, label)
         try:
             return self._read_reply(phase, label, probe=probe)
@@ -190,7 +203,8 @@ class Student:
         if self._process is None and not self._unusable:
             self._process = self._sandbox.start(self._source, self.module_name, self._log)
             self._ready = False
-            start = {"op": "start", "preload": self.preload, "hung": self.hung, "notebook": self.notebook}
+            start = {"op": "start", "preload": self.preload, "hung": self.hung, "notebook": self.notebook,
+                     "cuda": self.cuda}
             try:
                 self._process.stdin.write(codec.frame(codec.encode(start)))
                 self._process.stdin.flush()
@@ -236,6 +250,9 @@ class Student:
         loaded = self._read_reply(preload, preload.label, check_pending=False)
         if not isinstance(loaded, dict) or loaded.get("preloaded") is not True:
             return loaded  # an old or broken worker: _ensure_started reports it
+        if self.cuda is not None:
+            found = loaded.get("cuda")
+            self.cuda_device = found if isinstance(found, dict) else {"error": "the worker did not say"}
         self._mark = self._cpu()
         phase = Phase.of_cpu("importing your module", self.import_budget, startup=True)
         try:
@@ -272,13 +289,17 @@ class Student:
         return self._sandbox.cpu_seconds(self._process)
 
     def _charge(self, phase):
-        """Add the CPU used since the request started to the phase."""
-        now = self._cpu()
-        if now is not None and self._mark is not None:
+        """Add what the request used since it started (CPU, or device time) to the phase."""
+        now, wall = self._cpu(), time.monotonic()
+        if phase.device and self._mark_wall is not None:
+            phase.spent += max(0.0, wall - self._mark_wall)
+        elif not phase.device and now is not None and self._mark is not None:
             phase.spent += max(0.0, now - self._mark)
-        self._mark = now
+        self._mark, self._mark_wall = now, wall
 
     def _used(self, phase):
+        if phase.device:
+            return None if self._mark_wall is None else phase.spent + max(0.0, time.monotonic() - self._mark_wall)
         now = self._cpu()
         if now is None or self._mark is None:
             return None
@@ -394,6 +415,9 @@ class Student:
 def _timeout_message(phase, label, used, wall):
     reference = (f"; the reference needs {phase.reference_cpu:.2g} s"
                  if phase.reference_cpu is not None else "")
+    if phase.device and not wall:
+        return (f"timed out after {phase.cpu_budget:.3g} s of device time in {label}{reference} "
+                "(a GPU kernel that never ends, a loop that never stops, or far too much work?)")
     if wall:
         cpu = f" while using only {used:.1f} s of CPU" if used is not None else ""
         return (f"timed out after {phase.wall_seconds:.0f} s (wall clock) in {label}{cpu} "

@@ -151,6 +151,7 @@ def load(assignment_id: str, root: os.PathLike | str | None = None) -> Assignmen
     settings = tomllib.loads(settings_file.read_text())
     limits = Limits(memory_bytes=int(settings.get("memory_mb", 3072)) * 2**20,
                     cpu_seconds=int(settings.get("cpu_seconds", 120)),
+                    gpu_memory_bytes=int(settings.get("gpu_memory_mb", 4096)) * 2**20,
                     blocked_modules=tuple(settings.get("blocked_modules", ())),
                     data_folder=str(folder / DATA) if (folder / DATA).is_dir() else "")
     return Assignment(id=assignment_id, title=settings.get("title", assignment_id), folder=folder,

@@ -31,6 +31,7 @@ class Options:
     sandbox: str = "bwrap"
     hidden: bool = True
     cuda: bool = False
+    gpu: str | None = None  # the CUDA_VISIBLE_DEVICES entry for this grade's workers (a batch lends one GPU a grade)
     timeout: float = GRADE_TIMEOUT
     reverse: bool = False   # run the tests in reverse order (to show a suite is order-independent)
     calibrate: bool = True  # derive CPU budgets from the reference where it is available
@@ -112,6 +113,7 @@ def harness_settings(assignment: Assignment, options: Options, *, module_file, o
         "out_dir": str(Path(out_dir).resolve()),
         "sandbox": options.sandbox,
         "cuda": options.cuda,
+        "gpu": options.gpu,
         "reverse": options.reverse,
         "notes": notes,
         "chosen": chosen,   # why this file of several was graded: the report lists these for the instructor

@@ -32,6 +32,7 @@ class Limits:
     open_files: int = 256
     blocked_modules: tuple = ()     # top-level packages the worker must not import (bwrap, docker)
     data_folder: str = ""           # the assignment's data/, read-only at ./data in the worker ("" for none)
+    gpu_memory_bytes: int = 4 * 2**30  # CUDA memory the worker's allocator may hold (a CUDA grade)
 
     def breach(self, which: str) -> str:
         """The words every backend uses for a worker that went over a limit (MEMORY or OUTPUT)."""

@@ -7,7 +7,8 @@ Markers (validated at collection; a bad argument is an error naming the test):
     @pytest.mark.points(2)                  points for the test (default 1)
     @pytest.mark.visibility("hidden")       visible | hidden | after_due_date | after_published
     @pytest.mark.timeout(20)                seconds for the test (default: the assignment's)
-    @pytest.mark.gpu                        needs CUDA; skipped and reported apart without it
+    @pytest.mark.gpu                        needs CUDA; skipped and reported apart without it;
+                                            in a CUDA grade its budget counts device time
 The plugin records one result per test and writes them as it goes, so a
 harness that dies still leaves what it graded (results.partial.jsonl).
 
@@ -147,8 +148,9 @@ class GraderPlugin:
 
     @pytest.fixture(autouse=True)
     def _per_test(self, request):
-        """Skip GPU tests without CUDA; count the student's CPU budget for this test."""
-        if request.node.get_closest_marker("gpu") and not self._cuda_available():
+        """Skip GPU tests without CUDA; count the student's budget for this test (a GPU test's in device time)."""
+        on_device = request.node.get_closest_marker("gpu") is not None
+        if on_device and not self._cuda_available():
             pytest.skip("needs CUDA")
         state = request.config.stash[_SESSION]
         handle = state.student
@@ -158,7 +160,7 @@ class GraderPlugin:
             self._read_notebook(state, handle)
             reference_cpu = (self.settings.get("reference_cpu") or {}).get(request.node.nodeid)
             handle.begin_test(dict(request.node.user_properties).get("budget"),
-                              describe(request.node)["name"], reference_cpu)
+                              describe(request.node)["name"], reference_cpu, on_device=on_device)
         yield
         if handle is not None:
             handle.end_test()
@@ -180,9 +182,11 @@ class GraderPlugin:
         return np.random.default_rng(zlib.crc32(request.node.nodeid.split("::", 1)[-1].encode()))
 
     @pytest.fixture
-    def device(self):
-        """'cuda' in a GPU-marked test (which is skipped without CUDA), else 'cpu'."""
-        return "cuda" if self._cuda_available() else "cpu"
+    def device(self, request):
+        """'cuda' in a GPU-marked test (which is skipped without CUDA), else 'cpu' (a CPU test's
+        budget counts CPU time, so it must not run on the GPU, even in a CUDA grade)."""
+        gpu = request.node.get_closest_marker("gpu") is not None
+        return "cuda" if gpu and self._cuda_available() else "cpu"
 
     # --- recording -------------------------------------------------------------------
     @pytest.hookimpl(hookwrapper=True)
@@ -215,6 +219,8 @@ class GraderPlugin:
                 record["refused"] = isinstance(raised, SubmissionError) and raised.refused
             if state.student is not None:
                 record["cpu"] = state.student.test_cpu()
+                if record["gpu"]:  # run, so CUDA is on: its budget and "cpu" count device time
+                    record["clock"] = "device"
             printed = state.student.output() if state.student is not None else ""
             if printed.strip() and record["suite"] == PUBLIC_SUITE:
                 record["printed"] = printed[-2000:]
@@ -224,7 +230,8 @@ class GraderPlugin:
     @staticmethod
     def _progress(state) -> dict:
         """What results.build takes from the grade so far besides its tests: time and import CPU."""
-        return {"elapsed": time.monotonic() - state.started, "import_cpu": getattr(state.student, "import_cpu", None)}
+        return {"elapsed": time.monotonic() - state.started, "import_cpu": getattr(state.student, "import_cpu", None),
+                "cuda_device": getattr(state.student, "cuda_device", None)}
 
     def _notebook_config(self, state) -> dict:
         """What results.build takes from a notebook's cell report (none for a .py submission)."""
@@ -289,11 +296,14 @@ def _notebook_cells(module):
 
 def _sandboxed_student(settings: dict) -> tuple[Student, Sandbox]:
     limits = Limits(**settings["limits"])
-    sandbox = make_sandbox(settings["sandbox"], limits, gpu=bool(settings.get("cuda")))
+    cuda = bool(settings.get("cuda"))
+    sandbox = make_sandbox(settings["sandbox"], limits, gpu=cuda, devices=settings.get("gpu"))
     source = Path(settings["module_file"]).read_bytes() if settings.get("module_file") else b""
-    student = Student(sandbox, source, settings["module_name"], preload=tuple(settings.get("preload", ("numpy",))),
+    preload = tuple(settings.get("preload", ("numpy",)))  # torch unless the assignment blocks it
+    student = Student(sandbox, source, settings["module_name"], preload=preload,
                       import_budget=settings.get("import_budget") or IMPORT_CPU_SECONDS,
-                      notebook=settings.get("notebook"))
+                      notebook=settings.get("notebook"),
+                      cuda={"memory_bytes": limits.gpu_memory_bytes} if cuda and "torch" in preload else None)
     return student, sandbox
 
 

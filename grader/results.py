@@ -31,6 +31,8 @@ def build(records: list[dict], skipped: list[dict], config: dict) -> dict:
                            "refused": bool(record.get("refused")),
                            "cpu": record.get("cpu"), "budget": record.get("budget")},
         })
+        if record.get("clock"):  # a GPU test in a CUDA grade: cpu and budget are device seconds
+            tests[-1]["extra_data"]["clock"] = record["clock"]
     score = sum(t["score"] for t in tests)
     data = {
         "score": score,
@@ -52,6 +54,8 @@ def build(records: list[dict], skipped: list[dict], config: dict) -> dict:
                         for s in skipped],
         },
     }
+    if config.get("cuda"):  # a CUDA grade: the GPU lent to it and what its worker found there
+        data["extra_data"]["cuda"] = {"gpu": config.get("gpu"), "device": config.get("cuda_device")}
     data["output"] = summary(data, config.get("notes", []))
     return data
 

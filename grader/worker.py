@@ -8,23 +8,30 @@ values and no reference code: whatever the submission does here can change
 only its own answers.
 
 Start-up: the first request is {"op": "start", "preload": [...], "hung":
-{qualname: test}, "notebook": options or None}. The worker imports the
-preload modules (numpy, torch: their cost is not the student's), replies
-{"preloaded": true}, waits for {"op": "import"} (sent once the harness has
+{qualname: test}, "notebook": options or None, "cuda": {"memory_bytes": N}
+or None}. The worker imports the preload modules (numpy, torch: their cost
+is not the student's); in a CUDA grade it then caps the share of the GPU's
+memory torch's allocator may take and turns TF32 off (see setup_cuda),
+replies {"preloaded": true, "cuda": what setup_cuda found}, waits for {"op": "import"} (sent once the harness has
 read the CPU counter, so the import's budget counts all of it), imports the submission (a notebook arrives as a driver
 module that runs its cells through nbrun.py), replaces every function in
 "hung" (it used up its budget earlier in this grade) by one that refuses to
 run, and replies {"ready": true}. On SIGUSR1 (the harness's budget ran out)
-it reports where the submission was stuck and exits.
+it reports where the submission was stuck and exits (from a thread of its
+own, so also while the submission waits inside C code: _watch_for_stuck). In a CUDA grade every
+reply waits for the GPU (torch.cuda.synchronize), so the kernels a request
+launched are timed with it and never spill into the next test.
 """
 import importlib
 import importlib.util
 import os
 import signal
 import sys
+import threading
 import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+STUCK_WRITE_SECONDS = 0.5  # the harness waits 1 s for the report
 sys.path.insert(0, HERE)
 import codec  # noqa: E402
 
@@ -55,8 +62,10 @@ def main(module_file, module_name):
             importlib.import_module(name)
         except ImportError:
             pass  # the submission's own import will say so, in its terms
-    signal.signal(signal.SIGUSR1, lambda signum, frame: _report_stuck(replies, frame, module_file))
-    codec.write_message(replies, {"preloaded": True})
+    cuda = setup_cuda(start["cuda"]["memory_bytes"]) if start.get("cuda") else None
+    device = sys.modules["torch"] if cuda and "error" not in cuda else None
+    _watch_for_stuck(replies, module_file)
+    _send(replies, codec.encode({"preloaded": True, "cuda": cuda}))
     if _read_request(requests) is None:  # {"op": "import"}: the harness's clock for the import has started
         return
     try:
@@ -65,21 +74,84 @@ def main(module_file, module_name):
         module = _import(module_file, module_name)
         _refuse(module, start.get("hung", {}))
     except BaseException as exc:  # the submission may raise anything at import
-        codec.write_message(replies, {"ready": False, "error": describe(exc, module_file)})
+        _send(replies, codec.encode({"ready": False, "error": describe(exc, module_file)}))
         return
-    codec.write_message(replies, {"ready": True})
+    _send(replies, codec.encode({"ready": True}))
     while True:
         request = _read_request(requests)
         if request is None:
             return
         reply = handle(module, module_file, request)
+        if device is not None:
+            reply = _synchronized(device, reply, module_file)
         try:
             data = codec.encode(reply)
         except codec.CodecError as exc:
             data = codec.encode({"ok": False, "error": {
                 "type": "ReturnValueError", "message": str(exc), "traceback": ""}})
+        _send(replies, data)
+
+
+_writing = threading.Lock()  # replies leave from the main thread and, once, from the watcher
+
+
+def _send(replies, data):
+    """One encoded message to the harness, whole."""
+    with _writing:
         replies.write(codec.frame(data))
         replies.flush()
+
+
+def _watch_for_stuck(replies, module_file):
+    """On SIGUSR1 (a budget ran out), report where the submission is stuck, even while its
+    thread waits inside C code that never returns to Python (a GPU kernel that never ends).
+
+    Python runs a signal handler only between bytecodes of the main thread, so the signal
+    instead wakes a thread of its own (signal.set_wakeup_fd), which reads the main thread's
+    stack; torch, numpy and time waits release the GIL it needs.
+    """
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    signal.signal(signal.SIGUSR1, lambda signum, frame: None)  # Python's C-level handler writes the fd
+    signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
+    main = threading.main_thread().ident
+
+    def watch():
+        while signal.SIGUSR1 not in os.read(wake_read, 256):  # other signals (nbrun's timers) pass
+            pass
+        _report_stuck(replies, sys._current_frames().get(main), module_file)
+
+    threading.Thread(target=watch, name="grader-watch", daemon=True).start()
+
+
+def setup_cuda(memory_bytes, torch=None):
+    """Before the submission is imported: cap the memory torch's allocator may take on the
+    GPU to memory_bytes (an allocation beyond it raises torch.OutOfMemoryError in the call
+    that made it) and turn TF32 off, so float32 results match the CPU's at float32 precision.
+
+    Returns {"name", "total_bytes", "fraction"}, or {"error"} where CUDA cannot be used here.
+    """
+    try:
+        torch = torch or importlib.import_module("torch")
+        if not torch.cuda.is_available():
+            return {"error": "torch finds no CUDA device inside the sandbox"}
+        total = torch.cuda.get_device_properties(0).total_memory
+        fraction = min(1.0, memory_bytes / total)
+        torch.cuda.set_per_process_memory_fraction(fraction, 0)
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        return {"name": torch.cuda.get_device_name(0), "total_bytes": total, "fraction": fraction}
+    except Exception as exc:  # no driver, a CPU-only torch, a device already in use
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def _synchronized(torch, reply, module_file):
+    """The reply, once every kernel the request launched has finished (its error, if one failed)."""
+    try:
+        torch.cuda.synchronize()
+    except Exception as exc:  # a device-side assert, an illegal address: the request's own fault
+        return {"ok": False, "error": describe(exc, module_file)}
+    return reply
 
 
 def _read_request(requests):
@@ -107,7 +179,8 @@ def _report_stuck(replies, frame, module_file):
         frame = frame.f_back
     nbrun = sys.modules.get("nbrun")
     cell = nbrun.current_cell() if nbrun is not None else None
-    codec.write_message(replies, {"stuck": {"function": where, "cell": cell}})
+    if _writing.acquire(timeout=STUCK_WRITE_SECONDS):  # else the harness kills it unnamed
+        codec.write_message(replies, {"stuck": {"function": where, "cell": cell}})
     os._exit(0)
 
 

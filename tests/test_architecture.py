@@ -108,7 +108,7 @@ def test_the_worker_imports_nothing_of_the_grader_but_the_codec():
 
 def test_leaf_modules_import_only_leaves():
     leaves = {"grader.codec", "grader.checks", "grader.errors", "grader.vocabulary", "grader.limits",
-              "grader.files", "grader.procs"}
+              "grader.files", "grader.procs", "grader.gpus"}
     _, edges = _graph()
     for leaf in leaves:
         assert edges[leaf] <= leaves, (leaf, edges[leaf] - leaves)

@@ -60,3 +60,4 @@ def test_grade_refuses_to_run_unsandboxed_unless_asked(tmp_path):
     assert not (tmp_path / "results.json").exists()
     result = run_cli("grade", "toy", REFERENCE, "--out", tmp_path, "--sandbox", "none", env=env)
     assert result.returncode == 0 and json.loads((tmp_path / "results.json").read_text())["score"] == 7
+    assert "--sandbox none: each worker is a plain subprocess" in result.stderr, "it says so"

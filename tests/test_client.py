@@ -58,6 +58,10 @@ def nap(seconds):
 def calls_spin():
     return spin()
 
+def waits_in_c():
+    import ctypes
+    ctypes.CDLL(None).system(b"sleep 600")  # blocks in C, GIL released, as a GPU wait does
+
 def flood():
     chunk = "x" * 2**20
     for _ in range(200):
@@ -211,6 +215,25 @@ def test_a_function_that_hung_once_is_refused_at_once_afterwards(student):
     assert time.monotonic() - started < 4, "a refused function must not cost its budget again"
     assert "earlier test" in expect_error(student, "calls_spin", budget=5.0)  # reached from elsewhere too
     assert np.array_equal(call(student, "double", np.ones(2)), [2.0, 2.0])  # the others still run
+
+
+def through_a_probe(module):
+    """waiting through a probe"""
+    return module.waits_in_c()
+
+
+def test_a_wait_inside_c_code_is_named_and_refused_afterwards(student):
+    """A kernel that never ends leaves the worker waiting inside C, where no signal handler runs:
+    the worker's watcher thread still names the function, so one hang costs one budget."""
+    student.begin_test(0.5, "test of the probe", on_device=True)
+    with pytest.raises(SubmissionError, match="0.5 s of device time in waiting through a probe"):
+        student.probe(through_a_probe)
+    student.end_test()
+    assert student.hung == {"waits_in_c": "test of the probe"}
+    student.begin_test(5.0, "a later test")
+    with pytest.raises(SubmissionError, match="`waits_in_c` ran out of time in an earlier test"):
+        student.probe(through_a_probe)
+    student.end_test()
 
 
 def test_the_outermost_function_is_the_one_remembered(student):

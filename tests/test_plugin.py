@@ -19,12 +19,14 @@ class FakeStudent:
     def __init__(self):
         self.budget = None
         self.budgets, self.spawned, self.closed = [], False, False
+        self.clocks = []
 
     def spawn(self):
         self.spawned = True
 
-    def begin_test(self, budget, label, reference_cpu=None):
+    def begin_test(self, budget, label, reference_cpu=None, on_device=False):
         self.budget = budget
+        self.clocks.append((label, "device" if on_device else "cpu"))
 
     def test_cpu(self):
         return 0.25
@@ -111,6 +113,29 @@ def test_records_every_test_with_points_visibility_and_kind(run_plugin):
     assert student.budgets == [4.0, 7.0]  # the assignment's default, then the marker's
     assert tests["test_double"]["extra_data"]["cpu"] == 0.25
     assert tests["test_double_wrong"]["extra_data"]["budget"] == 7.0
+
+
+GPU_SUITE = '''
+import pytest
+
+@pytest.mark.gpu
+def test_on_gpu(student, device):
+    assert student.double(device) == "cudacuda"
+
+def test_on_cpu(student, device):
+    assert student.double(device) == "cpucpu"
+'''
+
+
+def test_a_cuda_grade_gives_the_gpu_and_device_time_to_gpu_tests_only(run_plugin, monkeypatch):
+    """CUDA faked for the harness alone: which tests get the GPU, and which clock counts them."""
+    monkeypatch.setattr(GraderPlugin, "_cuda_available", lambda self: True)
+    result, data, student = run_plugin(GPU_SUITE, cuda=True, gpu="2")
+    result.assertoutcome(passed=2)
+    assert student.clocks == [("test_on_gpu", "device"), ("test_on_cpu", "cpu")]
+    clocks = {t["name"]: t["extra_data"].get("clock") for t in data["tests"]}
+    assert clocks == {"test_on_gpu": "device", "test_on_cpu": None}
+    assert data["extra_data"]["cuda"] == {"gpu": "2", "device": None} and not data["extra_data"]["skipped"]
 
 
 def test_calibrated_budgets_apply_where_no_marker_sets_one(run_plugin):

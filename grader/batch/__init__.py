@@ -18,10 +18,11 @@ import os
 import shlex
 import shutil
 import signal
+import sys
 import time
 from pathlib import Path
 
-from .. import course, gradebook, lms, results, similarity
+from .. import course, gpus, gradebook, lms, results, similarity
 from ..course import Assignment
 from ..errors import BatchBusy, ClusterLost, ExportError, GraderError, UsageError
 from ..grade import Options, calibrated
@@ -108,7 +109,11 @@ def run(assignment: Assignment, source, out_dir, *, jobs: int = 1, options: Opti
                 if cluster:
                     run_cluster(cluster, assignment, todo, options, keep, give_up)
                 else:
-                    run_local(assignment, todo, options, jobs, work, keep_local)
+                    devices = gpus.device_ids() if options.cuda else []
+                    if devices and jobs > len(devices):
+                        summary.warnings.append(f"--jobs {jobs} lowered to {len(devices)}: "
+                                                "one GPU per grade at a time")
+                    run_local(assignment, todo, options, jobs, work, keep_local, devices)
             except KeyboardInterrupt:
                 summary.interrupted = True
             except ClusterLost as exc:
@@ -185,7 +190,11 @@ def main(args) -> int:
         cluster.check()
         sandbox = "bwrap" if args.sandbox == "auto" else args.sandbox   # each worker checks it has it
     else:
-        sandbox, _ = choose(args.sandbox, allow_unsandboxed=False)
+        if args.device == "cuda":
+            gpus.require_cuda()
+        sandbox, note = choose(args.sandbox, allow_unsandboxed=False, cuda=args.device == "cuda")
+        if note:
+            print(note, file=sys.stderr)
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         summary = run(assignment, args.submissions, args.out, jobs=args.jobs or os.cpu_count() or 1,

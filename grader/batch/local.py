@@ -1,5 +1,7 @@
 """Grading on this machine: a thread per concurrent grade, each running grade()."""
+import dataclasses
 import os
+import queue
 import tempfile
 import threading
 import time
@@ -16,26 +18,41 @@ from ..procs import cmdline, kill_pids, process_tree, subtree
 
 
 def run_local(assignment: Assignment, todo: list[Entry], options: Options, jobs: int, work: Path,
-              store: Callable[[Entry, dict], None]) -> None:
+              store: Callable[[Entry, dict], None], devices: list[str] = ()) -> None:
     """Grade todo with `jobs` grades at once, harnesses forked from one warm server;
-    store(entry, data) each as it finishes."""
+    store(entry, data) each as it finishes.
+
+    devices: the GPUs of a CUDA batch (CUDA_VISIBLE_DEVICES entries); each grade
+    borrows one for its whole run, so at most len(devices) grades run at once.
+    """
     if not todo:
         return
+    lendable: queue.Queue | None = None
+    if devices:
+        jobs = min(jobs, len(devices))
+        lendable = queue.Queue()
+        for device in devices:
+            lendable.put(device)
     with HarnessServer(assignment.suites(hidden=options.hidden), assignment.course_root, options.sandbox) as server:
-        _grade_all(assignment, todo, options, jobs, work, store, server)
+        _grade_all(assignment, todo, options, jobs, work, store, server, lendable)
 
 
-def _grade_all(assignment, todo, options, jobs, work, store, server):
+def _grade_all(assignment, todo, options, jobs, work, store, server, lendable=None):
     stop = threading.Event()
 
     def task(entry):
         if stop.is_set():
             return None
+        device = lendable.get() if lendable is not None else None
         try:
             with tempfile.TemporaryDirectory(dir=work, prefix="grade-") as scratch:
-                return grade(assignment, entry.path, scratch, options, harness=server, scratch=scratch)
+                own = dataclasses.replace(options, gpu=device) if device is not None else options
+                return grade(assignment, entry.path, scratch, own, harness=server, scratch=scratch)
         except Exception as exc:  # a grader fault must not cost the other students
             return results.not_graded(assignment.id, f"the grader failed ({type(exc).__name__}: {exc})")
+        finally:
+            if device is not None:
+                lendable.put(device)
 
     pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
     futures = {pool.submit(task, entry): entry for entry in todo}

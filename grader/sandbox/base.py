@@ -18,13 +18,28 @@ class Sandbox:
     A backend that runs workers on this machine as root holds a `slot` (a uid
     of its own, cgroups where writable) for the grade; kill, settle, close and
     cpu_seconds use it.
+
+    gpu: the grade asked for CUDA; devices: the CUDA_VISIBLE_DEVICES entry
+    lent to this grade (None: what the grader itself sees).
     """
 
-    def __init__(self, limits: Limits = Limits(), gpu: bool = False):
+    def __init__(self, limits: Limits = Limits(), gpu: bool = False, devices: str | None = None):
         self.limits = limits
         self.gpu = gpu
+        self.devices = devices
         self.slot: Slot | None = None
         self._oom_kills = 0  # the slot's count of out-of-memory kills when the last worker started
+
+    def gpu_env(self) -> dict[str, str]:
+        """CUDA_VISIBLE_DEVICES for a worker started on this machine.
+
+        A CPU grade sees no GPU at all; a CUDA grade sees the GPU lent to it,
+        else those the grader sees (the variable as the grader has it).
+        """
+        if not self.gpu:
+            return {"CUDA_VISIBLE_DEVICES": ""}
+        visible = self.devices if self.devices is not None else os.environ.get("CUDA_VISIBLE_DEVICES")
+        return {} if visible is None else {"CUDA_VISIBLE_DEVICES": visible}
 
     @property
     def uid(self) -> int | None:

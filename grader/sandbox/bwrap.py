@@ -38,8 +38,9 @@ CONTAINER_MARKERS = ("/.dockerenv", "/run/.containerenv")  # Docker's and podman
 
 
 class BwrapSandbox(Sandbox):
-    def __init__(self, limits: Limits = Limits(), gpu: bool = False, own_proc: bool | None = None):
-        super().__init__(limits, gpu)
+    def __init__(self, limits: Limits = Limits(), gpu: bool = False, devices: str | None = None,
+                 own_proc: bool | None = None):
+        super().__init__(limits, gpu, devices)
         self.own_proc = bwrap_setup().own_proc if own_proc is None else own_proc
         self.slot = Slot(limits, with_cgroups=True) if os.geteuid() == 0 else None
 
@@ -72,7 +73,10 @@ class BwrapSandbox(Sandbox):
         if self.limits.data_folder:  # the assignment's data, at ./data as on the student's laptop
             argv += ["--ro-bind", self.limits.data_folder, "/tmp/data"]
         argv += ["--chdir", "/tmp", "--hostname", "sandbox", "--clearenv"]
-        for key, value in worker_env(HOME="/tmp", PATH="/venv/bin:/usr/bin:/bin").items():
+        env = worker_env(HOME="/tmp", PATH="/venv/bin:/usr/bin:/bin", **self.gpu_env())
+        if self.gpu and driver_library_folders(include_usr=True):
+            env["LD_LIBRARY_PATH"] = ":".join(driver_library_folders(include_usr=True))
+        for key, value in env.items():
             argv += ["--setenv", key, value]
         return as_user(self.uid, argv + [python, "-I", "-B", *program])
 
@@ -106,12 +110,17 @@ class BwrapSandbox(Sandbox):
         return replaced
 
     def _gpu_devices(self) -> list[str]:
-        """--dev-bind for the NVIDIA device nodes, only when this grade asked for CUDA."""
+        """What CUDA needs, only when this grade asked for it: the NVIDIA device nodes, /sys
+        (the driver reads PCI topology there), the loader's cache (libcuda.so.1 is found
+        through it) and the driver libraries' folders outside /usr named by LD_LIBRARY_PATH."""
         if not self.gpu:
             return []
         nodes = sorted(Path("/dev").glob("nvidia*")) + sorted(Path("/dev/dri").glob("*"))
         binds = [arg for node in nodes for arg in ("--dev-bind", str(node), str(node))]
-        return binds + ["--ro-bind", "/sys", "/sys"]  # the driver reads PCI topology there
+        binds += ["--ro-bind", "/sys", "/sys", "--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+        for folder in driver_library_folders():
+            binds += ["--ro-bind", folder, folder]
+        return binds
 
     def _confine(self) -> None:
         """In the child, still as root: join the slot's cgroups, then set the rlimits."""
@@ -144,11 +153,20 @@ def bwrap_problem() -> str | None:
 
 
 def _try_worker(own_proc: bool) -> str | None:
-    sandbox = BwrapSandbox(own_proc=own_proc)
-    fds = {} if own_proc else {"--seccomp": _memfd(no_new_userns_filter())}
+    problem = _run_check(BwrapSandbox(own_proc=own_proc), "import numpy", timeout=30)
+    if problem is None:
+        return None
+    hint = (" (in a container: run it with the seccomp profile docker/seccomp-bwrap.json, "
+            "docs/deployment.md)" if any(Path(p).exists() for p in CONTAINER_MARKERS) else "")
+    return "bubblewrap could not start a Python worker: " + problem + hint
+
+
+def _run_check(sandbox: BwrapSandbox, code: str, timeout: float) -> str | None:
+    """Run `python -c code` in the sandbox (then closed): None if it succeeds, else its last words."""
+    fds = {} if sandbox.own_proc else {"--seccomp": _memfd(no_new_userns_filter())}
     try:
-        proc = subprocess.run(sandbox.command(dict(fds), ["-c", "import numpy"]), capture_output=True,
-                              timeout=30, env=LAUNCH_ENV, pass_fds=tuple(fds.values()))
+        proc = subprocess.run(sandbox.command(dict(fds), ["-c", code]), capture_output=True,
+                              timeout=timeout, env=LAUNCH_ENV, pass_fds=tuple(fds.values()))
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap could not start: {exc}"
     finally:
@@ -157,10 +175,7 @@ def _try_worker(own_proc: bool) -> str | None:
             os.close(fd)
     if proc.returncode != 0:
         detail = proc.stderr.decode(errors="replace").strip().splitlines()
-        hint = (" (in a container: run it with the seccomp profile docker/seccomp-bwrap.json, "
-                "docs/deployment.md)" if any(Path(p).exists() for p in CONTAINER_MARKERS) else "")
-        return ("bubblewrap could not start a Python worker: "
-                + (detail[-1] if detail else f"exit {proc.returncode}") + hint)
+        return detail[-1] if detail else f"exit {proc.returncode}"
     return None
 
 
@@ -185,6 +200,25 @@ def no_new_userns_filter() -> bytes:
         return os.pread(fd, 1 << 16, 0)
     finally:
         os.close(fd)
+
+
+# What a CUDA worker needs to find: torch, a GPU, and room for one tensor on it.
+CUDA_CHECK = ("import torch; assert torch.cuda.is_available(), 'torch finds no GPU'; "
+              "torch.ones(1, device='cuda').sum().item()")
+
+
+@functools.cache
+def bwrap_cuda_problem() -> str | None:
+    """None when a worker in bubblewrap, given what a CUDA grade binds, can use the GPU; else why not."""
+    problem = _run_check(BwrapSandbox(gpu=True), CUDA_CHECK, timeout=120)
+    return problem and "CUDA fails inside bubblewrap: " + problem
+
+
+def driver_library_folders(include_usr: bool = False) -> list[str]:
+    """The existing folders of the grader's LD_LIBRARY_PATH (where a CUDA image keeps libcuda),
+    without those under /usr (bound already) unless include_usr."""
+    folders = [f for f in os.environ.get("LD_LIBRARY_PATH", "").split(":") if f.startswith("/") and os.path.isdir(f)]
+    return [f for f in dict.fromkeys(folders) if include_usr or not (f == "/usr" or f.startswith("/usr/"))]
 
 
 def _memfd(data: bytes) -> int:

@@ -16,8 +16,8 @@ from .slots import Slot, as_user
 class NoSandbox(Sandbox):
     """A plain subprocess: rlimits and a private working folder, nothing else."""
 
-    def __init__(self, limits: Limits = Limits(), gpu: bool = False):
-        super().__init__(limits, gpu)
+    def __init__(self, limits: Limits = Limits(), gpu: bool = False, devices: str | None = None):
+        super().__init__(limits, gpu, devices)
         # Started as root (a Gradescope container), the worker still drops to
         # a slot's own uid, so files the caller keeps private stay unreadable.
         self.slot = Slot(limits, with_cgroups=False) if os.geteuid() == 0 else None
@@ -41,7 +41,7 @@ class NoSandbox(Sandbox):
         return subprocess.Popen(
             as_user(self.uid, [sys.executable, "-I", "-B", str(self._dir / "worker.py"), str(module), module_name]),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, cwd=run_dir,
-            env=worker_env(HOME=str(run_dir), PATH=os.environ.get("PATH", "/usr/bin:/bin")),
+            env=worker_env(HOME=str(run_dir), PATH=os.environ.get("PATH", "/usr/bin:/bin"), **self.gpu_env()),
             start_new_session=True,
             preexec_fn=self._confine)
 

@@ -484,7 +484,8 @@ def forward_on(module, config, state, tokens, device):
     model.load_state_dict(state)
     model.to(device).eval()
     with torch.no_grad():
-        return model(tokens.to(device)).cpu()
+        logits = model(tokens.to(device))
+    return {"logits": logits.cpu(), "device": str(logits.device)}
 
 
 @pytest.mark.gpu
@@ -498,5 +499,8 @@ def test_textcnn_runs_on_cuda(student, ref, rng, device):
     with torch.no_grad():
         expected = model(tokens)
     got = student.probe(forward_on, SMALL, state, tokens, device)
-    expect_array(got, expected, "TextCNN logits on cuda", rtol=1e-3, atol=1e-4, tensor=True,
+    if not str(got["device"]).startswith(device):
+        fail(f"TextCNN.forward returned its logits on {got['device']} for a model and tokens on "
+             f"{device!r}: keep the result where the input is")
+    expect_array(got["logits"], expected, f"TextCNN logits on {device}", rtol=1e-3, atol=1e-4, tensor=True,
                  index_name="logits")

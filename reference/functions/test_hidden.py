@@ -30,6 +30,7 @@ BIAS_MODES = ["bias", "no_bias", "bias_none"]
 
 def run_function(module, name, inputs, needs_grad, grad_output, perturbed, device):
     """running forward, then calling backward"""
+    import contextlib
     import torch
     import torch.autograd as autograd
 
@@ -41,10 +42,35 @@ def run_function(module, name, inputs, needs_grad, grad_output, perturbed, devic
             return value if value is None else value.detach()
         return type(value).__name__
 
+    # Tensor methods that copy data to the host (np.asarray(t) goes through numpy): on CUDA,
+    # forward and backward must not call them (a round trip through the CPU).
+    HOST_COPIES = ("cpu", "numpy", "tolist", "item")
+    host_copies = set()  # those that forward or backward called
+
+    @contextlib.contextmanager
+    def counting_host_copies():
+        def counted(method, original):
+            def copy_to_host(self, *a, **k):
+                host_copies.add(method)
+                return original(self, *a, **k)
+            return copy_to_host
+        own = {m: torch.Tensor.__dict__.get(m) for m in HOST_COPIES}
+        for method in HOST_COPIES:
+            setattr(torch.Tensor, method, counted(method, getattr(torch.Tensor, method)))
+        try:
+            yield
+        finally:
+            for method, original in own.items():
+                if original is None:
+                    delattr(torch.Tensor, method)  # inherited from the C base class again
+                else:
+                    setattr(torch.Tensor, method, original)
+
     function = getattr(module, name)
     args = [tensor(a, flag) for a, flag in zip(inputs, needs_grad)]
     copies = [None if a is None else a.detach().clone() for a in args]
-    out = function.apply(*args)
+    with counting_host_copies():
+        out = function.apply(*args)
     report = {"output": plain(out)}
     if not isinstance(out, torch.Tensor) or out.grad_fn is None:
         return report
@@ -63,9 +89,11 @@ def run_function(module, name, inputs, needs_grad, grad_output, perturbed, devic
 
     autograd._engine_run_backward = counting
     try:
-        grads = out.grad_fn.apply(v)  # calls your backward with this graph's ctx
+        with counting_host_copies():
+            grads = out.grad_fn.apply(v)  # calls your backward with this graph's ctx
     finally:
         autograd._engine_run_backward = run_backward
+    report["host_copies"] = sorted(host_copies)
     report["grads"] = [plain(g) for g in (grads if isinstance(grads, tuple) else (grads,))]
     report["autograd_calls"] = len(engine_runs)
     report["grad_output_unchanged"] = torch.equal(v, v_copy)
@@ -378,14 +406,20 @@ def test_backward_does_not_call_autograd(student, rng, name):
 @pytest.mark.points(1)
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_on_cuda(student, ref, rng, device, name):
-    """works on CUDA: output on the input's device, values and gradients as the reference"""
-    inputs, needs, grad_output = problem(rng, name, (3, 4))
-    report = call(student, name, inputs, needs, grad_output, device=device)
-    if torch.device(report["device"]).type != device:
-        fail(f"{name}.apply returned a tensor on {report['device']} for inputs on {device}; "
-             f"create any new tensor on the input's device")
-    expected, expected_grads = reference(ref, name, inputs, needs, grad_output)
-    expect_output(report, name, expected, "float64")
-    for label, grad, want in zip(names(name), gradients(report, name, inputs), expected_grads):
-        expect_array(grad, want, f"{name}.backward on {device}: the gradient for {label}", tensor=True,
-                     index_name=f"grad_{label}", **TOLERANCE["float64"])
+    """works on CUDA: output on the input's device, values and gradients as the reference (float64, float32)"""
+    for dtype in TOLERANCE:  # float32 at float32 precision: the worker turns TF32 off
+        inputs, needs, grad_output = problem(rng, name, (3, 4), dtype=dtype)
+        report = call(student, name, inputs, needs, grad_output, device=device)
+        if torch.device(report["device"]).type != device:
+            fail(f"{name}.apply returned a tensor on {report['device']} for {dtype} inputs on {device}; "
+                 f"create any new tensor on the input's device")
+        if report["host_copies"]:
+            calls = ", ".join(f".{method}()" for method in report["host_copies"])
+            fail(f"{name}: forward or backward copied data from the {device} to the CPU ({calls}) "
+                 f"on its way back; compute with torch operations on the input's device, so the work "
+                 f"stays on the GPU")
+        expected, expected_grads = reference(ref, name, inputs, needs, grad_output)
+        expect_output(report, name, expected, dtype)
+        for label, grad, want in zip(names(name), gradients(report, name, inputs), expected_grads):
+            expect_array(grad, want, f"{name}.backward on {device} ({dtype}): the gradient for {label}",
+                         tensor=True, index_name=f"grad_{label}", **TOLERANCE[dtype])

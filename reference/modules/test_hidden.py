@@ -72,14 +72,16 @@ def run_model(module, cls, args, state, inputs, device="cpu", backward=False):
         for name, value in state.items():
             own[name].copy_(value)
     model.to(device)
-    outputs = []
+    outputs, output_devices = [], set()
     for x in inputs:
         out = model(x.to(device))
         if backward:
             out.sum().backward()
+        if isinstance(out, torch.Tensor):
+            output_devices.add(str(out.device))
         outputs.append(out.detach().cpu() if isinstance(out, torch.Tensor) else out)
     grads = {n: None if p.grad is None else p.grad.cpu() for n, p in model.named_parameters()}
-    return {"outputs": outputs, "grads": grads,
+    return {"outputs": outputs, "grads": grads, "output_devices": sorted(output_devices),
             "devices": sorted({str(p.device) for p in model.parameters()})}
 
 
@@ -521,6 +523,9 @@ def test_model_runs_on_cuda(student, ref, rng, device, cls):
     if any(not d.startswith(device) for d in got["devices"]):
         fail(f"{cls}: after model.to({device!r}) the parameters are on {got['devices']}: "
              "every tensor the model owns must be registered (nn.Parameter, submodules)")
+    if any(not d.startswith(device) for d in got["output_devices"]):
+        fail(f"{cls}.forward returned its output on {got['output_devices']} for a model and an input "
+             f"on {device!r}: keep the result where the input is (no .cpu() inside forward)")
     want = run_model(ref, cls, args_of(cls), state, [x])["outputs"][0]
     expect_output(got["outputs"][0], want, f"{cls}.forward on {device}",
                   variants_for(cls, state, x))
