@@ -275,7 +275,7 @@ def _setenv(argv, key):
 def test_a_batch_lends_each_grade_its_own_gpu(monkeypatch, tmp_path):
     holding, seen, lock = {}, [], threading.Lock()
 
-    def fake_grade(assignment, path, scratch, options, harness=None):
+    def fake_grade(assignment, path, out, options, harness=None, scratch=None):
         with lock:
             assert options.gpu not in holding.values(), "two grades on one GPU"
             holding[path] = options.gpu
