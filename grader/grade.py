@@ -56,7 +56,8 @@ def grade(assignment: Assignment, submission_path, out_dir, options: Options = O
         results.write_grade(out_dir, data)
         return data
     given = options.budgets or calibrated(assignment, options)
-    with tempfile.TemporaryDirectory(prefix="grade-", dir=scratch) as private:
+    # absolute: a warm harness server does not share the caller's working folder
+    with tempfile.TemporaryDirectory(prefix="grade-", dir=Path(scratch).resolve() if scratch else None) as private:
         private = Path(private)
         module_file = private / f"{assignment.id}.py"
         module_file.write_bytes(source)

@@ -150,6 +150,19 @@ def _processes_mentioning(marker):
     return found
 
 
+@needs_bwrap
+def test_relative_paths_grade_as_the_readme_runs_them(tmp_path):
+    """`make grade` passes relative folders (--out out/examples/ID): the warm harness server,
+    which has a working folder of its own, must still find each grade's files."""
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "alice.py").write_text(CORRECT)
+    result = run_cli("batch", "polyfit", "class", "--out", "out/rel", "--jobs", "1", "--sandbox", "bwrap",
+                     "--no-similarity", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    book = _gradebook(tmp_path / "out" / "rel")
+    assert book["alice"]["total"] == book["alice"]["max"] != "0", book
+
+
 def test_a_killed_batch_loses_nothing_leaves_nothing_and_resumes(tmp_path):
     marker = f"batch-marker-{uuid.uuid4().hex}"
     scratch = tmp_path / marker   # TMPDIR: the harnesses' and workers' paths carry the marker
