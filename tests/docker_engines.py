@@ -29,6 +29,8 @@ import tarfile
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCKERD = ROOT / "docker" / "dockerd.sh"
 ENGINES = ("podman", "docker")
@@ -177,6 +179,15 @@ def docker_engine(folder):
             with contextlib.suppress(Exception):
                 client.api.remove_image(f"{repository}:{tag}", force=True)
             client.close()
+
+
+@contextlib.contextmanager
+def docker_environment(folder):
+    """docker_engine(folder), with its GRADER_DOCKER_* settings in os.environ for the grades."""
+    with docker_engine(folder) as settings, pytest.MonkeyPatch.context() as patch:
+        for key, value in settings.items():
+            patch.setenv(key, value)
+        yield settings
 
 
 def engine(kind, folder):

@@ -17,7 +17,7 @@ import os
 import pytest
 
 import test_redteam as redteam
-from docker_engines import docker_engine
+from docker_engines import docker_environment
 
 CONTAINER_ATTACKS = ("fork_bomb", "thread_bomb", "memory_bomb", "disk_bomb", "stdout_bomb", "network",
                      "fs_search", "env_secrets", "daemon", "venv_persist", "kill_all", "sigterm_loop")
@@ -27,9 +27,7 @@ CONTAINER_ATTACKS = ("fork_bomb", "thread_bomb", "memory_bomb", "disk_bomb", "st
 def engine(tmp_path_factory):
     if not os.environ.get("GRADER_TEST_DOCKER_URL"):
         pytest.skip("the container red team runs under `make test-docker` (minutes of grading)")
-    with docker_engine(tmp_path_factory.mktemp("docker")) as settings, pytest.MonkeyPatch.context() as patch:
-        for key, value in settings.items():
-            patch.setenv(key, value)
+    with docker_environment(tmp_path_factory.mktemp("docker")) as settings:
         yield settings
 
 

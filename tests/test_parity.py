@@ -19,7 +19,7 @@ import pytest
 
 import test_redteam as redteam
 from conftest import CORPUS, needs_bwrap, run_cli
-from docker_engines import docker_engine
+from docker_engines import docker_environment
 from grader import course
 
 ASSIGNMENTS = [a.id for a in course.all_assignments()]
@@ -30,9 +30,7 @@ ATTACKS_OUTSIDE = {"link"}  # a symlink out of the class folder is refused by th
 def engine(tmp_path_factory):
     if not os.environ.get("GRADER_TEST_DOCKER_URL"):
         pytest.skip("the parity check grades the corpus in containers: it runs under `make test-docker`")
-    with docker_engine(tmp_path_factory.mktemp("docker")) as settings, pytest.MonkeyPatch.context() as patch:
-        for key, value in settings.items():
-            patch.setenv(key, value)
+    with docker_environment(tmp_path_factory.mktemp("docker")) as settings:
         yield settings
 
 
