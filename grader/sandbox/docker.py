@@ -364,8 +364,10 @@ class ContainerProcess:
             self._pipe = None
 
     def _log_output(self, data):
-        """Append to the log, up to its cap (the whole log's size, as RLIMIT_FSIZE caps bwrap's
-        log file). Past it, keep what fits and mark the worker as over its output limit."""
+        """Append to the log, up to its cap (the whole log's size). The bootstrap's log file under
+        RLIMIT_FSIZE keeps the worker's output within it; this guards what else reaches the
+        container's stderr (a relay the submission subverted): past the cap, keep what fits and
+        mark the worker as over its output limit, which ends it."""
         room = self._log_limit - os.fstat(self._log).st_size
         _write_all(self._log, data[:max(room, 0)])
         if len(data) > room:
