@@ -44,11 +44,11 @@ class BwrapSandbox(Sandbox):
         self.own_proc = bwrap_setup().own_proc if own_proc is None else own_proc
         self.slot = Slot(limits, with_cgroups=True) if os.geteuid() == 0 else None
 
-    def command(self, fds: dict[str, int], program: list[str]) -> list[str]:
+    def command(self, fds: dict[str, int], program: list[str], seccomp_fd: int | None = None) -> list[str]:
         """The argv running `python program...` in bwrap, as the slot's user.
 
         fds maps a path inside the sandbox to a readable fd holding its bytes;
-        without a fresh /proc, the key "--seccomp" names the filter's fd.
+        seccomp_fd holds no_new_userns_filter() where there is no fresh /proc.
         """
         venv, base = Path(sys.prefix), Path(sys.base_prefix)
         python = "/venv/bin/python" if venv != base else str(Path(sys.executable))
@@ -64,7 +64,7 @@ class BwrapSandbox(Sandbox):
         if self.own_proc:
             argv += ["--disable-userns", "--proc", "/proc"]
         else:
-            argv += ["--seccomp", str(fds.pop("--seccomp")), "--ro-bind", "/proc/cpuinfo", "/proc/cpuinfo"]
+            argv += ["--seccomp", str(seccomp_fd), "--ro-bind", "/proc/cpuinfo", "/proc/cpuinfo"]
         argv += ["--dev", "/dev", *self._gpu_devices(),
                  "--size", str(self.limits.tmpfs_bytes), "--tmpfs", "/tmp",
                  "--dir", "/opt/grader", "--dir", "/submission"]
@@ -84,19 +84,24 @@ class BwrapSandbox(Sandbox):
         contents = {f"/opt/grader/{name}": (PACKAGE_DIR / name).read_bytes() for name in WORKER_FILES}
         contents[f"/submission/{module_name}.py"] = module_source
         contents.update(self._blocked_modules())
-        if not self.own_proc:
-            contents["--seccomp"] = no_new_userns_filter()
         fds = {inside: _memfd(data) for inside, data in contents.items()}
-        argv = self.command(dict(fds), ["/opt/grader/worker.py", f"/submission/{module_name}.py", module_name])
+        seccomp_fd = self._seccomp_fd()
+        argv = self.command(fds, ["/opt/grader/worker.py", f"/submission/{module_name}.py", module_name],
+                            seccomp_fd)
+        passed = (*fds.values(), *([seccomp_fd] if seccomp_fd is not None else []))
         self.started()
         try:
             return subprocess.Popen(
                 argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, cwd="/",
-                env=LAUNCH_ENV, pass_fds=tuple(fds.values()), start_new_session=True,
+                env=LAUNCH_ENV, pass_fds=passed, start_new_session=True,
                 preexec_fn=self._confine)
         finally:
-            for fd in fds.values():
+            for fd in passed:
                 os.close(fd)
+
+    def _seccomp_fd(self) -> int | None:
+        """A memfd holding no_new_userns_filter(), where there is no fresh /proc; else None."""
+        return None if self.own_proc else _memfd(no_new_userns_filter())
 
     def _blocked_modules(self) -> dict[str, bytes]:
         """Files that replace a blocked package's __init__.py with an ImportError."""
@@ -163,15 +168,16 @@ def _try_worker(own_proc: bool) -> str | None:
 
 def _run_check(sandbox: BwrapSandbox, code: str, timeout: float) -> str | None:
     """Run `python -c code` in the sandbox (then closed): None if it succeeds, else its last words."""
-    fds = {} if sandbox.own_proc else {"--seccomp": _memfd(no_new_userns_filter())}
+    seccomp_fd = sandbox._seccomp_fd()
+    passed = () if seccomp_fd is None else (seccomp_fd,)
     try:
-        proc = subprocess.run(sandbox.command(dict(fds), ["-c", code]), capture_output=True,
-                              timeout=timeout, env=LAUNCH_ENV, pass_fds=tuple(fds.values()))
+        proc = subprocess.run(sandbox.command({}, ["-c", code], seccomp_fd), capture_output=True,
+                              timeout=timeout, env=LAUNCH_ENV, pass_fds=passed)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"bubblewrap could not start: {exc}"
     finally:
         sandbox.close()
-        for fd in fds.values():
+        for fd in passed:
             os.close(fd)
     if proc.returncode != 0:
         detail = proc.stderr.decode(errors="replace").strip().splitlines()
